@@ -1,0 +1,114 @@
+/**
+ * `mlserver start [FOLDER]`: loads settings, starts the server and runs until
+ * SIGTERM or SIGINT, then stops gracefully (a second signal exits at once).
+ *
+ * @module
+ */
+
+import { createLogger } from "../logging.ts";
+import { ModelServer } from "../server.ts";
+import { loadServerSettings } from "../settings/load.ts";
+import type { ServerSettingsInput } from "../settings/server_settings.ts";
+import { parseCommandArgs, UsageError } from "./args.ts";
+
+/** Help text of `start`. */
+export const START_HELP = `Usage: mlserver start [FOLDER] [options]
+
+Serve every model under FOLDER (each described by a model-settings.json).
+FOLDER defaults to $MLSERVER_MODELS_DIR, else the current folder. Settings
+come from FOLDER/settings.json and MLSERVER_* environment variables; flags win.
+
+Options:
+  --host HOST           Address to bind (default 0.0.0.0)
+  --http-port PORT      REST port (default 8080)
+  --grpc-port PORT      gRPC port (default 8081)
+  --metrics-port PORT   Metrics port (default 8082)
+  --debug               Debug logging
+  -h, --help            Show this help
+`;
+
+/** Runs `start`; resolves with the exit code once the server has stopped. */
+export async function startCommand(
+  args: string[],
+  env: Readonly<Record<string, string>>,
+): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, {
+    host: { type: "string" },
+    "http-port": { type: "string" },
+    "grpc-port": { type: "string" },
+    "metrics-port": { type: "string" },
+    debug: { type: "boolean" },
+  });
+  if (positionals.length > 1) {
+    throw new UsageError(`start takes one FOLDER, got ${positionals.length}`);
+  }
+  const explicitFolder = positionals[0] ?? nonEmpty(env.MLSERVER_MODELS_DIR);
+  const folder = explicitFolder ?? ".";
+  const flags: ServerSettingsInput = {};
+  if (explicitFolder !== undefined) flags.model_repository_root = explicitFolder;
+  if (values.host !== undefined) flags.host = values.host;
+  if (values.debug === true) flags.debug = true;
+  for (
+    const [flag, key] of [
+      ["http-port", "http_port"],
+      ["grpc-port", "grpc_port"],
+      ["metrics-port", "metrics_port"],
+    ] as const
+  ) {
+    const value = values[flag];
+    if (value === undefined) continue;
+    if (!/^\d+$/.test(value)) {
+      throw new UsageError(`--${flag} must be a port number, got '${value}'`);
+    }
+    flags[key] = Number(value);
+  }
+  await assertFolder(folder);
+  // Settings are read before the logger exists: keep their debug lines and
+  // replay them once we know whether debug logging is on.
+  const early: string[] = [];
+  const settings = await loadServerSettings({
+    folder,
+    env,
+    flags,
+    logger: createLogger({ level: "debug", write: (line) => early.push(line) }),
+  });
+  const logger = createLogger({
+    level: settings.debug ? "debug" : "info",
+    structured: settings.use_structured_logging,
+  });
+  if (settings.debug) { for (const line of early) console.log(line); }
+  const server = new ModelServer({ settings, env, logger });
+  const stopped = Promise.withResolvers<void>();
+  let signals = 0;
+  const onSignal = (): void => {
+    signals++;
+    if (signals > 1) {
+      logger.warning("Second signal: exiting now");
+      Deno.exit(1);
+    }
+    server.stop().then(stopped.resolve, stopped.reject);
+  };
+  for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, onSignal);
+  try {
+    await server.start();
+    await stopped.promise;
+  } finally {
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      Deno.removeSignalListener(signal, onSignal);
+    }
+  }
+  return 0;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}
+
+async function assertFolder(folder: string): Promise<void> {
+  try {
+    if ((await Deno.stat(folder)).isDirectory) return;
+  } catch {
+    // Reported below.
+  }
+  throw new UsageError(`Models folder '${folder}' does not exist or is not a folder`);
+}

@@ -1,0 +1,209 @@
+/**
+ * The data plane both transports call: health, metadata and inference.
+ * Transports only translate; every rule of the protocol lives here or below.
+ *
+ * @module
+ */
+
+import { DeadlineExceededError, UnimplementedError } from "../errors.ts";
+import type { Logger } from "../logging.ts";
+import type {
+  InferenceRequest,
+  InferenceResponse,
+  ModelMetadata,
+  ServerMetadata,
+} from "../protocol/types.ts";
+import type { ModelHandle } from "../registry/model_handle.ts";
+import type { ModelRegistry } from "../registry/model_registry.ts";
+import type { MLModel } from "../runtime/model.ts";
+import type { ServerSettings } from "../settings/server_settings.ts";
+import { ConcurrencyLimiter } from "./limiter.ts";
+import type { Readiness } from "./readiness.ts";
+
+/** What the data plane is built from. */
+export interface DataPlaneOptions {
+  settings: Pick<
+    ServerSettings,
+    "server_name" | "server_version" | "extensions" | "inference_timeout"
+  >;
+  registry: ModelRegistry;
+  readiness: Readiness;
+  logger: Logger;
+  /** Protocol extensions this server implements, advertised in metadata. */
+  extensions?: readonly string[];
+}
+
+/** Health, metadata and inference, independent of the transport. */
+export class DataPlane {
+  readonly #options: DataPlaneOptions;
+  readonly #limiters = new WeakMap<MLModel, ConcurrencyLimiter | null>();
+  readonly #metadata: ServerMetadata;
+
+  constructor(options: DataPlaneOptions) {
+    this.#options = options;
+    const extensions = [...options.settings.extensions];
+    for (const name of options.extensions ?? []) {
+      if (!extensions.includes(name)) extensions.push(name);
+    }
+    this.#metadata = Object.freeze({
+      name: options.settings.server_name,
+      version: options.settings.server_version,
+      extensions,
+    });
+  }
+
+  /** Always true while the process runs. */
+  live(): boolean {
+    return true;
+  }
+
+  /** Whether the server is ready (see `Readiness`). */
+  ready(): boolean {
+    return this.#options.readiness.ready;
+  }
+
+  /** Server name, version and extensions. */
+  metadata(): ServerMetadata {
+    return this.#metadata;
+  }
+
+  /**
+   * Whether a model is ready.
+   *
+   * @throws {ModelNotFoundError} when the name or version is unknown
+   */
+  modelReady(name: string, version?: string): boolean {
+    return this.#options.registry.isReady(name, version);
+  }
+
+  /** A model's metadata. */
+  async modelMetadata(name: string, version?: string): Promise<ModelMetadata> {
+    const metadata = await this.#options.registry.get(name, version).metadata();
+    return metadata.name === "" ? { ...metadata, name } : metadata;
+  }
+
+  /**
+   * Runs one inference.
+   *
+   * @param request the decoded request (transports add `parameters.headers`)
+   * @param name the model name as the client sent it (echoed in the answer)
+   * @param version the version the client asked for, if any
+   */
+  async infer(
+    request: InferenceRequest,
+    name: string,
+    version?: string,
+  ): Promise<InferenceResponse> {
+    const handle = this.#options.registry.acquire(name, version);
+    const model = handle.model;
+    let started = false;
+    try {
+      const response = await this.#admit(model, () => {
+        started = true;
+        return this.#withTimeout(handle, settle(() => model.predict(request)));
+      });
+      return finish(response, request, name, model);
+    } finally {
+      // Refused before running (queue full): the handle was never handed on.
+      if (!started) handle.release();
+    }
+  }
+
+  /**
+   * Streams inferences: the model's `predictStream` gets the requests and
+   * yields any number of responses.
+   *
+   * @throws {UnimplementedError} when the model has no `predictStream`
+   */
+  async *inferStream(
+    requests: AsyncIterable<InferenceRequest>,
+    name: string,
+    version?: string,
+  ): AsyncGenerator<InferenceResponse> {
+    const handle = this.#options.registry.acquire(name, version);
+    try {
+      const model = handle.model;
+      if (model.predictStream === undefined) {
+        throw new UnimplementedError(`Model ${name} does not support streaming`);
+      }
+      let first: InferenceRequest | undefined;
+      const seen = tap(requests, (request) => first ??= request);
+      for await (const response of model.predictStream(seen)) {
+        yield finish(response, first ?? { inputs: [] }, name, model);
+      }
+    } finally {
+      handle.release();
+    }
+  }
+
+  /** Applies the model's `max_concurrency` / `max_queue_size`. */
+  #admit<T>(model: MLModel, work: () => Promise<T>): Promise<T> {
+    let limiter = this.#limiters.get(model);
+    if (limiter === undefined) {
+      const { max_concurrency: limit, max_queue_size: queue } = model.settings;
+      limiter = limit === undefined ? null : new ConcurrencyLimiter(limit, queue ?? Infinity);
+      this.#limiters.set(model, limiter);
+    }
+    return limiter === null ? work() : limiter.run(`Model ${model.name}`, work);
+  }
+
+  /**
+   * Waits for `prediction` up to `inference_timeout`. The handle stays
+   * acquired until the prediction really ends, so an unload never pulls the
+   * model out from under a request that timed out but still runs.
+   */
+  #withTimeout(
+    handle: ModelHandle,
+    prediction: Promise<InferenceResponse>,
+  ): Promise<InferenceResponse> {
+    const running = prediction.finally(() => handle.release());
+    const timeout = this.#options.settings.inference_timeout;
+    if (timeout === null) return running;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new DeadlineExceededError(
+              `Inference on model ${handle.model.name} timed out after ${timeout} s`,
+            ),
+          ),
+        timeout * 1000,
+      );
+    });
+    // A late rejection of the abandoned prediction must not go unhandled.
+    running.catch(() => {});
+    return Promise.race([running, expired]).finally(() => clearTimeout(timer));
+  }
+}
+
+/** Calls runtime code, turning a synchronous throw or a plain value into a promise. */
+function settle<T>(call: () => Promise<T> | T): Promise<T> {
+  try {
+    return Promise.resolve(call());
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/** Echoes the request's id and the model name as received. */
+function finish(
+  response: InferenceResponse,
+  request: InferenceRequest,
+  name: string,
+  model: MLModel,
+): InferenceResponse {
+  response.model_name = name;
+  if (request.id !== undefined) response.id = request.id;
+  if (response.model_version === undefined && model.version !== undefined) {
+    response.model_version = model.version;
+  }
+  return response;
+}
+
+async function* tap<T>(items: AsyncIterable<T>, see: (item: T) => void): AsyncGenerator<T> {
+  for await (const item of items) {
+    see(item);
+    yield item;
+  }
+}

@@ -1,0 +1,319 @@
+/**
+ * The one error hierarchy of the server. Every class states its HTTP status and
+ * its gRPC status code; nothing derives one from the other. The mappers at the
+ * bottom of this file are the only place either transport turns an error into
+ * a wire answer.
+ *
+ * @module
+ */
+
+/** gRPC status codes used by the server (values from the gRPC specification). */
+export const GrpcStatus = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+} as const;
+
+/** A gRPC status code number. */
+export type GrpcStatusCode = typeof GrpcStatus[keyof typeof GrpcStatus];
+
+/**
+ * Base of every error the server answers deliberately. Runtime code may throw a
+ * subclass to choose the status a client sees.
+ *
+ * @example Throw a server error with a cause
+ * ```ts
+ * import { ServerError } from "mlserver";
+ * const err = new ServerError("Cannot reach the feature store", { cause: new Error("timeout") });
+ * console.assert(err.status === 500 && err.name === "ServerError");
+ * ```
+ */
+export class ServerError extends Error {
+  /** HTTP status code of this error. */
+  readonly status: number = 500;
+  /** gRPC status code of this error. */
+  readonly grpcCode: GrpcStatusCode = GrpcStatus.INTERNAL;
+
+  /**
+   * @param message what went wrong, as the client will read it
+   * @param options standard error options (`cause`)
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * The request is malformed: bad JSON, a schema violation, a shape or datatype
+ * mismatch.
+ *
+ * @example Reject a request
+ * ```ts
+ * import { InvalidRequestError } from "mlserver";
+ * console.assert(new InvalidRequestError("Input 'x': expected 4 elements").status === 400);
+ * ```
+ */
+export class InvalidRequestError extends ServerError {
+  override readonly status = 400;
+  override readonly grpcCode = GrpcStatus.INVALID_ARGUMENT;
+}
+
+/**
+ * A codec could not decode or encode a tensor.
+ *
+ * @example Report a codec failure
+ * ```ts
+ * import { CodecError } from "mlserver";
+ * console.assert(new CodecError("Cannot decode input 'when': bad date").status === 400);
+ * ```
+ */
+export class CodecError extends ServerError {
+  override readonly status = 400;
+  override readonly grpcCode = GrpcStatus.INVALID_ARGUMENT;
+}
+
+/**
+ * Inference failed because of the input; what MLServer runtimes raise.
+ *
+ * @example Reject an input inside predict()
+ * ```ts
+ * import { InferenceError } from "mlserver";
+ * const err = new InferenceError("Input 'age' must be positive");
+ * console.assert(err.status === 400 && err.grpcCode === 3);
+ * ```
+ */
+export class InferenceError extends ServerError {
+  override readonly status = 400;
+  override readonly grpcCode = GrpcStatus.INVALID_ARGUMENT;
+}
+
+/**
+ * No model (or no such version of it) is registered. The messages are
+ * MLServer's, which clients and ModelMesh match on.
+ *
+ * @example Build the message clients expect
+ * ```ts
+ * import { ModelNotFoundError } from "mlserver";
+ * console.assert(new ModelNotFoundError("iris", "2").message === "Model iris with version 2 not found");
+ * ```
+ */
+export class ModelNotFoundError extends ServerError {
+  override readonly status = 404;
+  override readonly grpcCode = GrpcStatus.NOT_FOUND;
+
+  /**
+   * @param name model name
+   * @param version model version, when the request named one
+   */
+  constructor(name: string, version?: string) {
+    super(
+      version === undefined || version === ""
+        ? `Model ${name} not found`
+        : `Model ${name} with version ${version} not found`,
+    );
+  }
+}
+
+/**
+ * The model is known but not ready (loading, unloading or failed).
+ *
+ * @example Build the message clients expect
+ * ```ts
+ * import { ModelNotReadyError } from "mlserver";
+ * console.assert(new ModelNotReadyError("iris").message === "Model iris is not ready yet.");
+ * ```
+ */
+export class ModelNotReadyError extends ServerError {
+  override readonly status = 400;
+  override readonly grpcCode = GrpcStatus.INVALID_ARGUMENT;
+
+  /**
+   * @param name model name
+   * @param version model version, when the request named one
+   */
+  constructor(name: string, version?: string) {
+    super(
+      version === undefined || version === ""
+        ? `Model ${name} is not ready yet.`
+        : `Model ${name} with version ${version} is not ready yet.`,
+    );
+  }
+}
+
+/**
+ * A model's `parameters.uri` is missing or points nowhere.
+ *
+ * @example Name the path that was tried
+ * ```ts
+ * import { InvalidModelUriError } from "mlserver";
+ * const err = new InvalidModelUriError("iris", "/models/iris/missing.json");
+ * console.assert(err.message === "Invalid URI specified for model iris (/models/iris/missing.json)");
+ * ```
+ */
+export class InvalidModelUriError extends ServerError {
+  override readonly status = 422;
+  override readonly grpcCode = GrpcStatus.FAILED_PRECONDITION;
+
+  /**
+   * @param name model name
+   * @param path the resolved path, when there was one
+   */
+  constructor(name: string, path?: string) {
+    super(
+      path === undefined
+        ? `Invalid URI specified for model ${name}`
+        : `Invalid URI specified for model ${name} (${path})`,
+    );
+  }
+}
+
+/**
+ * A settings file, environment variable or flag is invalid.
+ *
+ * @example Name the file and the key
+ * ```ts
+ * import { InvalidSettingsError } from "mlserver";
+ * const err = new InvalidSettingsError("Invalid settings in models/a/model-settings.json: max_batch_size: expected number");
+ * console.assert(err.status === 422);
+ * ```
+ */
+export class InvalidSettingsError extends ServerError {
+  override readonly status = 422;
+  override readonly grpcCode = GrpcStatus.FAILED_PRECONDITION;
+}
+
+/**
+ * The operation exists in the protocol but this model or server does not
+ * implement it (for example streaming on a runtime without `predictStream`).
+ *
+ * @example
+ * ```ts
+ * import { UnimplementedError } from "mlserver";
+ * console.assert(new UnimplementedError("Model iris does not support streaming").status === 501);
+ * ```
+ */
+export class UnimplementedError extends ServerError {
+  override readonly status = 501;
+  override readonly grpcCode = GrpcStatus.UNIMPLEMENTED;
+}
+
+/**
+ * A model implementation could not be found, imported or loaded.
+ *
+ * @example
+ * ```ts
+ * import { RuntimeLoadError } from "mlserver";
+ * console.assert(new RuntimeLoadError("Cannot import 'models.Foo'").grpcCode === 13);
+ * ```
+ */
+export class RuntimeLoadError extends ServerError {}
+
+/**
+ * A worker running a model failed or died.
+ *
+ * @example
+ * ```ts
+ * import { WorkerError } from "mlserver";
+ * console.assert(new WorkerError("Worker 1 stopped unexpectedly").status === 500);
+ * ```
+ */
+export class WorkerError extends ServerError {}
+
+/**
+ * The server cannot take the request now: a queue is full or it is shutting
+ * down.
+ *
+ * @example
+ * ```ts
+ * import { UnavailableError } from "mlserver";
+ * console.assert(new UnavailableError("Model iris is overloaded").status === 503);
+ * ```
+ */
+export class UnavailableError extends ServerError {
+  override readonly status = 503;
+  override readonly grpcCode = GrpcStatus.UNAVAILABLE;
+}
+
+/**
+ * The request did not finish within `inference_timeout`.
+ *
+ * @example
+ * ```ts
+ * import { DeadlineExceededError } from "mlserver";
+ * console.assert(new DeadlineExceededError("Inference timed out after 2 s").status === 504);
+ * ```
+ */
+export class DeadlineExceededError extends ServerError {
+  override readonly status = 504;
+  override readonly grpcCode = GrpcStatus.DEADLINE_EXCEEDED;
+}
+
+/**
+ * The request body or message is larger than the configured limit.
+ *
+ * @example
+ * ```ts
+ * import { RequestTooLargeError } from "mlserver";
+ * console.assert(new RequestTooLargeError("Request body exceeds 1024 bytes").status === 413);
+ * ```
+ */
+export class RequestTooLargeError extends ServerError {
+  override readonly status = 413;
+  override readonly grpcCode = GrpcStatus.RESOURCE_EXHAUSTED;
+}
+
+/** What an error looks like once it left a worker or a process: plain data. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  status: number;
+  grpcCode: GrpcStatusCode;
+}
+
+/** The HTTP status for any thrown value. */
+export function statusOf(err: unknown): number {
+  return err instanceof ServerError ? err.status : 500;
+}
+
+/** The gRPC status code for any thrown value. */
+export function grpcCodeOf(err: unknown): GrpcStatusCode {
+  return err instanceof ServerError ? err.grpcCode : GrpcStatus.INTERNAL;
+}
+
+/**
+ * The client-visible message: the message of a `ServerError`, else
+ * `<ErrorName>: <message>` (never a stack trace).
+ */
+export function messageOf(err: unknown): string {
+  if (err instanceof ServerError) return err.message;
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return `Error: ${String(err)}`;
+}
+
+/** The V2 REST error body, `{"error": "..."}`. */
+export function toErrorBody(err: unknown): { error: string } {
+  return { error: messageOf(err) };
+}
+
+/** The grpc-js status object, `{ code, details }`. */
+export function toGrpcStatus(err: unknown): { code: GrpcStatusCode; details: string } {
+  return { code: grpcCodeOf(err), details: messageOf(err) };
+}
+
+/** Whether a failure is the server's fault and deserves its stack in the log. */
+export function isServerFault(err: unknown): boolean {
+  return statusOf(err) >= 500;
+}

@@ -1,0 +1,48 @@
+/**
+ * The runtime SDK: what a custom model imports, as `"mlserver"`.
+ *
+ * ```ts
+ * import { MLModel, InferenceError, getModelUri, type InferenceRequest } from "mlserver";
+ * ```
+ *
+ * A runtime extends `MLModel`, implements `load()` and `predict()`, and is
+ * named by `implementation` in `model-settings.json` (or
+ * `MLSERVER_MODEL_IMPLEMENTATION`) as `module.Class`.
+ *
+ * @module
+ */
+
+export { MLModel, type ModelSettingsLike } from "./runtime/model.ts";
+export { getModelUri, type GetModelUriOptions } from "./runtime/model_uri.ts";
+export {
+  CodecError,
+  DeadlineExceededError,
+  GrpcStatus,
+  type GrpcStatusCode,
+  InferenceError,
+  InvalidModelUriError,
+  InvalidRequestError,
+  InvalidSettingsError,
+  ModelNotFoundError,
+  ModelNotReadyError,
+  RequestTooLargeError,
+  RuntimeLoadError,
+  ServerError,
+  UnavailableError,
+  UnimplementedError,
+  WorkerError,
+} from "./errors.ts";
+export type {
+  InferenceRequest,
+  InferenceResponse,
+  MetadataTensor,
+  ModelMetadata,
+  OutputData,
+  Parameters,
+  RequestInput,
+  RequestOutput,
+  ResponseOutput,
+} from "./protocol/types.ts";
+export type { BytesElement, Datatype, TensorData, TypedArray } from "./protocol/datatypes.ts";
+export type { ModelParameters, ModelSettings } from "./settings/model_settings.ts";
+export { createLogger, type Logger, type LoggerOptions, type LogLevel } from "./logging.ts";

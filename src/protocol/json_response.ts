@@ -1,0 +1,101 @@
+/**
+ * Writes responses as JSON text. Tensor data is written straight from typed
+ * arrays (a native `join`), never through an intermediate array of numbers;
+ * everything else goes through `JSON.stringify`.
+ *
+ * @module
+ */
+
+import { CodecError } from "../errors.ts";
+import type { BytesElement, TensorData, TypedArray } from "./datatypes.ts";
+import { checkOutput } from "./outputs.ts";
+import type { InferenceResponse, ResponseOutput } from "./types.ts";
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Serialises a response. Outputs listed in `binaryOutputs` are skipped here:
+ * the binary extension writes them after the JSON part.
+ *
+ * @param response what the runtime returned, with `parameters.headers` removed
+ * @param render per-output hook: return a JSON fragment to use instead of `data`
+ */
+export function encodeJsonResponse(
+  response: InferenceResponse,
+  render?: (output: ResponseOutput, index: number) => string | undefined,
+): string {
+  let text = `{"model_name":${JSON.stringify(response.model_name)}`;
+  if (response.model_version !== undefined && response.model_version !== null) {
+    text += `,"model_version":${JSON.stringify(response.model_version)}`;
+  }
+  if (response.id !== undefined && response.id !== null) {
+    text += `,"id":${JSON.stringify(response.id)}`;
+  }
+  if (response.parameters !== undefined && response.parameters !== null) {
+    text += `,"parameters":${JSON.stringify(response.parameters)}`;
+  }
+  text += `,"outputs":[`;
+  response.outputs.forEach((output, index) => {
+    if (index > 0) text += ",";
+    text += `{"name":${JSON.stringify(output.name)},"shape":${JSON.stringify(output.shape)}`;
+    text += `,"datatype":${JSON.stringify(output.datatype)}`;
+    const custom = render?.(output, index);
+    if (custom !== undefined) {
+      text += custom + "}";
+      return;
+    }
+    if (output.parameters !== undefined && output.parameters !== null) {
+      text += `,"parameters":${JSON.stringify(output.parameters)}`;
+    }
+    const checked = checkOutput(output);
+    text += `,"data":${jsonData(checked.data, output.name, output.datatype === "BOOL")}}`;
+  });
+  return text + "]}";
+}
+
+/**
+ * JSON text of decoded tensor data. Non-finite floats become `null` (JSON has
+ * no NaN or Infinity; the binary extension and gRPC keep them exact).
+ */
+export function jsonData(data: TensorData, name: string, isBool = false): string {
+  if (Array.isArray(data)) return jsonBytes(data, name);
+  const typed = data as TypedArray;
+  if (isBool) {
+    let text = "[";
+    for (let i = 0; i < typed.length; i++) {
+      text += (i > 0 ? "," : "") + (typed[i] ? "true" : "false");
+    }
+    return text + "]";
+  }
+  if (
+    (typed instanceof Float32Array || typed instanceof Float64Array ||
+      typed instanceof Float16Array) && !allFinite(typed)
+  ) {
+    return JSON.stringify(Array.from(typed, (v) => (Number.isFinite(v) ? v : null)));
+  }
+  return `[${typed.join(",")}]`;
+}
+
+function allFinite(values: Float16Array | Float32Array | Float64Array): boolean {
+  for (let i = 0; i < values.length; i++) {
+    // NaN fails both comparisons; infinities fail one.
+    const v = values[i] as number;
+    if (!(v > -Infinity && v < Infinity)) return false;
+  }
+  return true;
+}
+
+function jsonBytes(data: readonly BytesElement[], name: string): string {
+  if (data.every((item) => typeof item === "string")) return JSON.stringify(data);
+  return JSON.stringify(data.map((item, index) => {
+    if (typeof item === "string") return item;
+    try {
+      return utf8.decode(item);
+    } catch {
+      throw new CodecError(
+        `Cannot write output '${name}' as JSON: element ${index} is not valid UTF-8; ` +
+          `ask for it with the binary_data parameter or use the base64 content type`,
+      );
+    }
+  }));
+}

@@ -1,0 +1,58 @@
+/**
+ * One loaded model instance and the requests running on it, so an unload or
+ * a reload can wait for them before releasing the instance.
+ *
+ * @module
+ */
+
+import type { MLModel } from "../runtime/model.ts";
+
+/** A loaded model plus its in-flight request count. */
+export class ModelHandle {
+  readonly model: MLModel;
+  #inflight = 0;
+  #waiters: (() => void)[] = [];
+
+  constructor(model: MLModel) {
+    this.model = model;
+  }
+
+  /** Requests currently running on this instance. */
+  get inflight(): number {
+    return this.#inflight;
+  }
+
+  /** Marks one more request as running. */
+  acquire(): void {
+    this.#inflight++;
+  }
+
+  /** Marks one request as finished. */
+  release(): void {
+    this.#inflight--;
+    if (this.#inflight === 0) {
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  /**
+   * Resolves true once no request is running, or false when `timeoutMs`
+   * passes first.
+   */
+  drained(timeoutMs: number): Promise<boolean> {
+    if (this.#inflight === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((wake) => wake !== onIdle);
+        resolve(false);
+      }, timeoutMs);
+      const onIdle = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.#waiters.push(onIdle);
+    });
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * `createRestHandler`: the REST API as a plain `(Request) => Promise<Response>`
+ * function, so tests can call it without a socket and `server.ts` can hand
+ * it to `Deno.serve`. This file holds the one catch site that turns errors
+ * into responses.
+ *
+ * @module
+ */
+
+import { isServerFault, messageOf, statusOf } from "../errors.ts";
+import type { Logger } from "../logging.ts";
+import type { DataPlane } from "../dataplane/dataplane.ts";
+import type { RepositoryHandlers } from "../dataplane/repository_handlers.ts";
+import type { ServerSettings } from "../settings/server_settings.ts";
+import { Cors } from "./cors.ts";
+import { acceptsGzip, errorResponse, json, type ResponseOptions } from "./responses.ts";
+import { Router } from "./router.ts";
+import { type Context, ROUTES } from "./routes.ts";
+
+/** What the REST API is built from. */
+export interface RestDeps {
+  dataplane: DataPlane;
+  repository: RepositoryHandlers;
+  settings: Pick<
+    ServerSettings,
+    "max_request_size" | "gzip_enabled" | "cors_settings" | "root_path"
+  >;
+  logger: Logger;
+}
+
+/** A fetch-style request handler. */
+export type RestHandler = (request: Request) => Promise<Response>;
+
+/**
+ * Builds the REST API handler.
+ *
+ * @example Ask a server for its health without opening a socket
+ * ```ts ignore
+ * const handler = createRestHandler(deps);
+ * const response = await handler(new Request("http://localhost/v2/health/live"));
+ * ```
+ */
+export function createRestHandler(deps: RestDeps): RestHandler {
+  const router = new Router(ROUTES);
+  const cors = deps.settings.cors_settings === null
+    ? undefined
+    : new Cors(deps.settings.cors_settings);
+  const rootPath = deps.settings.root_path.replace(/\/+$/, "");
+  const log = deps.logger.child("rest");
+
+  return async (request: Request): Promise<Response> => {
+    const options: ResponseOptions = {
+      gzip: deps.settings.gzip_enabled && acceptsGzip(request.headers.get("accept-encoding")),
+      headers: cors?.responseHeaders(request),
+    };
+    try {
+      if (cors?.isPreflight(request)) return cors.preflight(request);
+      const path = routePath(new URL(request.url).pathname, rootPath);
+      const match = router.match(request.method, path);
+      if (match.kind === "not-found") {
+        return json({ error: `Not found: ${request.method} ${path}` }, 404, options);
+      }
+      if (match.kind === "method-not-allowed") {
+        const headers = options.headers ?? new Headers();
+        headers.set("allow", match.allowed.join(", "));
+        return json(
+          { error: `Method ${request.method} not allowed on ${path}` },
+          405,
+          { ...options, headers },
+        );
+      }
+      const context: Context = { request, params: match.params, deps, options };
+      return await match.handler(context);
+    } catch (err) {
+      if (err instanceof URIError) {
+        return json({ error: `Malformed URL: ${request.url}` }, 400, options);
+      }
+      if (isServerFault(err)) {
+        log.error(`${request.method} ${request.url} failed: ${messageOf(err)}`, { err });
+      } else if (log.enabled("debug")) {
+        log.debug(`${request.method} ${request.url} -> ${statusOf(err)}: ${messageOf(err)}`);
+      }
+      return errorResponse(err, options);
+    }
+  };
+}
+
+/** The path routes see: `root_path` stripped, trailing slashes ignored. */
+function routePath(pathname: string, rootPath: string): string {
+  let path = pathname;
+  if (rootPath !== "" && (path === rootPath || path.startsWith(`${rootPath}/`))) {
+    path = path.slice(rootPath.length) || "/";
+  }
+  return path.length > 1 && path.endsWith("/") ? path.replace(/\/+$/, "") : path;
+}

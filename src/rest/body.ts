@@ -1,0 +1,94 @@
+/**
+ * Reads request bodies within `max_request_size`: a declared length over the
+ * limit is refused before reading, chunked bodies are counted as they
+ * arrive, and gzip bodies are limited after decompression (so a small bomb
+ * cannot expand past the limit).
+ *
+ * @module
+ */
+
+import { InvalidRequestError, RequestTooLargeError } from "../errors.ts";
+
+/**
+ * The whole body as bytes, decompressed when `Content-Encoding` is gzip.
+ *
+ * @throws {RequestTooLargeError} past `limit` bytes
+ * @throws {InvalidRequestError} for an unsupported encoding or a broken gzip stream
+ */
+export async function readBody(request: Request, limit: number): Promise<Uint8Array> {
+  const encoding = request.headers.get("content-encoding")?.trim().toLowerCase();
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (declared > limit) throw tooLarge(limit);
+  if (request.body === null) return new Uint8Array(0);
+  if (encoding === undefined || encoding === "" || encoding === "identity") {
+    // A declared length is enforced by the HTTP layer: read it in one go.
+    if (!Number.isNaN(declared)) return await request.bytes();
+    return await collect(request.body, limit);
+  }
+  if (encoding !== "gzip" && encoding !== "x-gzip" && encoding !== "deflate") {
+    throw new InvalidRequestError(
+      `Unsupported Content-Encoding '${encoding}': use gzip or deflate`,
+    );
+  }
+  const format = encoding === "deflate" ? "deflate" : "gzip";
+  try {
+    return await collect(request.body.pipeThrough(new DecompressionStream(format)), limit);
+  } catch (err) {
+    if (err instanceof RequestTooLargeError) throw err;
+    throw new InvalidRequestError(`Cannot decompress ${format} body: ${(err as Error).message}`);
+  }
+}
+
+async function collect(stream: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = stream.getReader();
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) throw tooLarge(limit);
+      chunks.push(value);
+    }
+  } catch (err) {
+    await reader.cancel().catch(() => {});
+    throw err;
+  }
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
+function tooLarge(limit: number): RequestTooLargeError {
+  return new RequestTooLargeError(
+    `Request body exceeds the limit of ${limit} bytes (max_request_size)`,
+  );
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Parses JSON bytes.
+ *
+ * @throws {InvalidRequestError} with the parser's message for malformed JSON
+ */
+export function parseJson(bytes: Uint8Array): unknown {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw new InvalidRequestError("Invalid JSON: the body is not valid UTF-8");
+  }
+  if (text.trim() === "") throw new InvalidRequestError("Invalid JSON: the body is empty");
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InvalidRequestError(`Invalid JSON: ${(err as Error).message}`);
+  }
+}

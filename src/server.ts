@@ -1,0 +1,204 @@
+/**
+ * `ModelServer`, the composition root: the only file that wires concrete
+ * classes together and starts listeners. It starts the servers first, then
+ * loads models concurrently while they already answer health checks.
+ *
+ * @module
+ */
+
+import { delimiter } from "node:path";
+import { DataPlane } from "./dataplane/dataplane.ts";
+import { Readiness, type StartupTarget } from "./dataplane/readiness.ts";
+import { RepositoryHandlers } from "./dataplane/repository_handlers.ts";
+import { messageOf } from "./errors.ts";
+import { createLogger, type Logger } from "./logging.ts";
+import { ModelRegistry, versionOf } from "./registry/model_registry.ts";
+import { ModelRepository } from "./repository/repository.ts";
+import { createRestHandler } from "./rest/app.ts";
+import { type LoaderOptions, loadImplementation } from "./runtime/loader.ts";
+import type { MLModel } from "./runtime/model.ts";
+import type { ModelSettings } from "./settings/model_settings.ts";
+import type { ServerSettings } from "./settings/server_settings.ts";
+
+/** Protocol extensions implemented by this server, advertised in `GET /v2`. */
+export const EXTENSIONS: readonly string[] = ["model_repository"];
+
+/** What a server is built from. */
+export interface ModelServerOptions {
+  settings: ServerSettings;
+  /** Process environment: model defaults, the environment-only model, `MLSERVER_MODULE_PATH`. */
+  env: Readonly<Record<string, string>>;
+  logger?: Logger;
+  /** Working folder for relative paths; default the process's. */
+  cwd?: string;
+}
+
+/** A running model server: REST (and later gRPC) over one data plane. */
+export class ModelServer implements AsyncDisposable {
+  readonly settings: ServerSettings;
+  readonly logger: Logger;
+  readonly registry: ModelRegistry;
+  readonly repository: ModelRepository;
+  readonly dataplane: DataPlane;
+  readonly repositoryHandlers: RepositoryHandlers;
+  readonly readiness: Readiness;
+  readonly #loader: LoaderOptions;
+  #http: Deno.HttpServer<Deno.NetAddr> | undefined;
+  #startup: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(options: ModelServerOptions) {
+    const { settings, env } = options;
+    this.settings = settings;
+    this.logger = options.logger ?? createLogger({
+      level: settings.debug ? "debug" : "info",
+      structured: settings.use_structured_logging,
+    });
+    const cwd = options.cwd ?? Deno.cwd();
+    this.#loader = {
+      modelsRoot: settings.model_repository_root,
+      modulePath: (env.MLSERVER_MODULE_PATH ?? "").split(delimiter).filter((p) => p !== ""),
+      cwd,
+    };
+    this.repository = new ModelRepository({
+      root: settings.model_repository_root,
+      env,
+      logger: this.logger,
+    });
+    this.registry = new ModelRegistry({
+      create: (modelSettings) => this.#createModel(modelSettings),
+      logger: this.logger,
+      drainTimeoutMs: settings.shutdown_timeout * 1000,
+    });
+    this.readiness = new Readiness(
+      settings.load_models_at_startup,
+      ({ name, version }) => this.registry.status(name, version)?.state === "READY",
+    );
+    this.dataplane = new DataPlane({
+      settings,
+      registry: this.registry,
+      readiness: this.readiness,
+      logger: this.logger,
+      extensions: EXTENSIONS,
+    });
+    this.repositoryHandlers = new RepositoryHandlers({
+      repository: this.repository,
+      registry: this.registry,
+      logger: this.logger,
+    });
+  }
+
+  /** The REST port actually bound (useful with port 0). */
+  get httpPort(): number {
+    if (this.#http === undefined) throw new Error("Server not started");
+    return this.#http.addr.port;
+  }
+
+  /** Resolves when startup loading has finished (successfully or not). */
+  get startupDone(): Promise<void> {
+    return this.#startup ?? Promise.resolve();
+  }
+
+  /**
+   * Starts listening, then loads models in the background (when
+   * `load_models_at_startup`).
+   */
+  async start(): Promise<void> {
+    const { settings, logger } = this;
+    for (const ignored of ["logging_settings", "tracing_server"] as const) {
+      if (settings[ignored] !== null) {
+        logger.warning(`Setting '${ignored}' is accepted for compatibility but has no effect yet`);
+      }
+    }
+    const handler = createRestHandler({
+      dataplane: this.dataplane,
+      repository: this.repositoryHandlers,
+      settings,
+      logger,
+    });
+    const listening = Promise.withResolvers<void>();
+    this.#http = Deno.serve({
+      hostname: settings.host,
+      port: settings.http_port,
+      onListen: ({ hostname, port }) => {
+        logger.info(`HTTP server running on http://${hostname}:${port}`);
+        listening.resolve();
+      },
+      onError: (err) => {
+        logger.error(`Unhandled HTTP error: ${messageOf(err)}`, { err });
+        return new Response(JSON.stringify({ error: "Internal server error" }), { status: 500 });
+      },
+    }, handler);
+    await listening.promise;
+    this.readiness.markListening();
+    this.#startup = settings.load_models_at_startup ? this.#loadAtStartup() : Promise.resolve();
+  }
+
+  /**
+   * Stops gracefully: stops accepting, lets in-flight requests finish (up to
+   * `shutdown_timeout`), then unloads every model.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  async #stop(): Promise<void> {
+    const timeoutMs = this.settings.shutdown_timeout * 1000;
+    this.logger.info("Shutting down");
+    if (this.#http !== undefined) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timedOut = new Promise<void>((resolve) => timer = setTimeout(resolve, timeoutMs));
+      await Promise.race([this.#http.shutdown(), timedOut]);
+      clearTimeout(timer);
+    }
+    await this.#startup?.catch(() => {});
+    await this.registry.unloadAll();
+    this.logger.info("Stopped");
+  }
+
+  async #createModel(settings: ModelSettings): Promise<MLModel> {
+    const ModelClass = await loadImplementation(settings, this.#loader);
+    return new ModelClass(settings);
+  }
+
+  async #loadAtStartup(): Promise<void> {
+    const entries = await this.repository.list();
+    const targets: StartupTarget[] = [];
+    const byName = new Map<string, ModelSettings[]>();
+    for (const entry of entries) {
+      if (!entry.ok) {
+        targets.push({ name: entry.name, version: "" });
+        continue;
+      }
+      const { settings } = entry;
+      targets.push({ name: settings.name, version: versionOf(settings) });
+      byName.set(settings.name, [...byName.get(settings.name) ?? [], settings]);
+    }
+    if (entries.length === 0) {
+      this.logger.warning(
+        `No models found in ${this.settings.model_repository_root}: the server will not be ready ` +
+          `until one loads (add a model-settings.json, or set MLSERVER_MODEL_IMPLEMENTATION)`,
+      );
+    }
+    await Promise.allSettled(
+      [...byName].map(([name, versions]) => this.registry.sync(name, versions)),
+    );
+    this.readiness.markStartupDone(targets);
+    const failed = targets.filter((t) =>
+      this.registry.status(t.name, t.version)?.state !== "READY"
+    );
+    if (failed.length > 0) {
+      this.logger.warning(
+        `Startup finished with ${failed.length} model(s) not ready: ` +
+          failed.map((t) => t.name + (t.version === "" ? "" : `:${t.version}`)).join(", "),
+      );
+    } else if (targets.length > 0) {
+      this.logger.info(`Startup finished: ${targets.length} model(s) ready`);
+    }
+  }
+}

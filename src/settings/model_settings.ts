@@ -1,0 +1,61 @@
+/**
+ * Model settings: the keys of MLServer's `model-settings.json`, plus our
+ * per-model limits (`max_concurrency`, `max_queue_size`).
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { MetadataTensorSchema } from "../protocol/schemas.ts";
+
+/** Accepts `"1"` or `1` and keeps the string: versions are names, not numbers. */
+const versionName = z.union([z.string(), z.number()]).transform(String);
+
+/**
+ * `parameters`: known keys are typed, any other key is kept for the runtime.
+ */
+export const ModelParametersSchema = z.looseObject({
+  uri: z.string().optional(),
+  version: versionName.optional(),
+  format: z.string().optional(),
+  content_type: z.string().optional(),
+  environment_path: z.string().optional(),
+  environment_tarball: z.string().optional(),
+  inference_pool_gid: z.string().optional(),
+  extra: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** `model-settings.json`, with every default. */
+export const ModelSettingsSchema = z.object({
+  name: z.string().min(1),
+  implementation: z.string().min(1),
+  platform: z.string().default(""),
+  versions: z.array(z.string()).default([]),
+  inputs: z.array(MetadataTensorSchema).default([]),
+  outputs: z.array(MetadataTensorSchema).default([]),
+  parallel_workers: z.number().int().nullable().optional(),
+  warm_workers: z.boolean().default(false),
+  max_batch_size: z.number().int().nonnegative().default(0),
+  max_batch_time: z.number().nonnegative().default(0),
+  cache_enabled: z.boolean().default(false),
+  /** Requests one model runs at once; the rest wait in its queue. */
+  max_concurrency: z.number().int().positive().optional(),
+  /** Requests that may wait for a slot; past this, 503. Unbounded when unset. */
+  max_queue_size: z.number().int().nonnegative().optional(),
+  parameters: ModelParametersSchema.default({ extra: {} }),
+});
+
+/** Model parameters with every default applied. */
+export type ModelParameters = z.output<typeof ModelParametersSchema>;
+
+/** Model settings as written in `model-settings.json` (mostly optional). */
+export type ModelSettingsInput = z.input<typeof ModelSettingsSchema>;
+
+/**
+ * Model settings with every default applied, plus where they came from:
+ * `_source` is the settings file (as in MLServer), absent for a model built
+ * from the environment alone.
+ */
+export type ModelSettings = Readonly<z.output<typeof ModelSettingsSchema>> & {
+  readonly _source?: string;
+};

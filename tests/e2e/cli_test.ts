@@ -1,0 +1,226 @@
+/**
+ * The command line as users run it: a real `deno run main.ts` process.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { VERSION } from "../../src/version.ts";
+import { repoPath, RUNTIMES, withTmpDir, writeModel } from "../_helpers.ts";
+
+const MAIN = repoPath("main.ts");
+const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-env", "--allow-sys"];
+
+function cli(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string } = {},
+): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMISSIONS, "--config", repoPath("deno.json"), MAIN, ...args],
+    env: { NO_COLOR: "1", RUST_BACKTRACE: "0", ...options.env },
+    cwd: options.cwd ?? repoPath(),
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+async function run(args: string[], env?: Record<string, string>) {
+  const output = await cli(args, env === undefined ? {} : { env }).output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
+
+/** A running `mlserver start`, with its REST URL read from its log. */
+async function startProcess(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string } = {},
+) {
+  const child = cli([
+    "start",
+    "--host",
+    "127.0.0.1",
+    "--http-port",
+    "0",
+    "--grpc-port",
+    "0",
+    "--metrics-port",
+    "0",
+    ...args,
+  ], options).spawn();
+  const lines: string[] = [];
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  let url: string | undefined;
+  const pump = (async () => {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buffer += value;
+      const parts = buffer.split("\n");
+      buffer = parts.pop()!;
+      lines.push(...parts);
+    }
+  })();
+  const deadline = Date.now() + 20_000;
+  while (url === undefined) {
+    const line = lines.find((l) => l.includes("HTTP server running on"));
+    if (line !== undefined) url = line.slice(line.indexOf("http://"));
+    else if (Date.now() > deadline) throw new Error(`server did not start:\n${lines.join("\n")}`);
+    else await new Promise((r) => setTimeout(r, 20));
+  }
+  const stderr = new Response(child.stderr).text();
+  return {
+    url,
+    lines,
+    async waitReady() {
+      while (
+        (await fetch(`${url}/v2/health/ready`).then(async (
+          r,
+        ) => (await r.body?.cancel(), r.status))) !== 200
+      ) {
+        if (Date.now() > deadline) throw new Error(`not ready:\n${lines.join("\n")}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      child.kill(signal);
+      const status = await child.status;
+      await pump;
+      return { code: status.code, stderr: await stderr };
+    },
+  };
+}
+
+Deno.test("mlserver --version, --help and usage errors", async (t) => {
+  await t.step("--version", async () => {
+    const { code, stdout } = await run(["--version"]);
+    assert.equal(code, 0);
+    assert.equal(stdout, `mlserver ${VERSION}\n`);
+  });
+  await t.step("--help lists commands", async () => {
+    const { code, stdout } = await run(["--help"]);
+    assert.equal(code, 0);
+    assert.match(stdout, /start \[FOLDER\]/);
+  });
+  await t.step("start --help", async () => {
+    const { code, stdout } = await run(["start", "--help"]);
+    assert.equal(code, 0);
+    assert.match(stdout, /^Usage: mlserver start \[FOLDER\]/);
+  });
+  await t.step("unknown command exits 2", async () => {
+    const { code, stderr } = await run(["serve"]);
+    assert.equal(code, 2);
+    assert.equal(
+      stderr,
+      "error: Unknown command 'serve'. Run 'mlserver --help' for the list of commands.\n",
+    );
+  });
+  await t.step("unknown flag exits 2", async () => {
+    const { code, stderr } = await run(["start", "--port", "1"]);
+    assert.equal(code, 2);
+    assert.match(stderr, /^error: Unknown option '--port'/);
+  });
+  await t.step("missing models folder exits 2", async () => {
+    const { code, stderr } = await run(["start", "/nonexistent/models"]);
+    assert.equal(code, 2);
+    assert.equal(
+      stderr,
+      "error: Models folder '/nonexistent/models' does not exist or is not a folder\n",
+    );
+  });
+});
+
+Deno.test("mlserver start exits 2 with a one-line message naming the bad field and file", async () => {
+  await using dir = await withTmpDir();
+  await Deno.writeTextFile(
+    join(dir.path, "settings.json"),
+    JSON.stringify({ http_port: "eighty" }),
+  );
+  const { code, stderr } = await run(["start", dir.path]);
+  assert.equal(code, 2);
+  assert.equal(stderr.trim().split("\n").length, 1);
+  assert.match(
+    stderr,
+    /^error: Invalid settings: http_port \(from file .*settings\.json\): Invalid input: expected number/,
+  );
+  const bad = await run(["start", dir.path], { MLSERVER_DEBUG: "perhaps" });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /MLSERVER_DEBUG/);
+});
+
+Deno.test("deno task examples' command serves both example models", async () => {
+  const server = await startProcess(["examples/models"], {
+    env: { MLSERVER_MODULE_PATH: repoPath("examples/runtimes") },
+  });
+  try {
+    await server.waitReady();
+    const iris = await fetch(`${server.url}/v2/models/iris/infer`, {
+      method: "POST",
+      body: JSON.stringify({
+        inputs: [{ name: "input-0", datatype: "FP32", shape: [1, 4], data: [5.1, 3.5, 1.4, 0.2] }],
+      }),
+    });
+    assert.deepEqual((await iris.json()).outputs[0].data, [0]);
+    const text = await fetch(`${server.url}/v2/models/text-stats/infer`, {
+      method: "POST",
+      body: JSON.stringify({
+        inputs: [{ name: "text", datatype: "BYTES", shape: [1], data: ["two words"] }],
+      }),
+    });
+    assert.deepEqual((await text.json()).outputs.map((o: { data: number[] }) => o.data[0]), [
+      9,
+      2,
+      1,
+    ]);
+  } finally {
+    const { code } = await server.stop();
+    assert.equal(code, 0);
+  }
+});
+
+Deno.test("the environment-only model starts from the module's folder with no settings file", async () => {
+  await using dir = await withTmpDir();
+  const server = await startProcess([dir.path], {
+    cwd: repoPath("examples/models/iris"),
+    env: {
+      MLSERVER_MODEL_IMPLEMENTATION: "custom_model.CustomMLModel",
+      MLSERVER_MODEL_NAME: "x",
+      MLSERVER_MODEL_URI: repoPath("examples/models/iris"),
+    },
+  });
+  try {
+    await server.waitReady();
+    const response = await fetch(`${server.url}/v2/models/x/infer`, {
+      method: "POST",
+      body: JSON.stringify({
+        inputs: [{ name: "input-0", datatype: "FP32", shape: [1, 4], data: [6.7, 3.0, 5.2, 2.3] }],
+      }),
+    });
+    assert.equal(response.status, 200);
+    assert.deepEqual((await response.json()).outputs[0].data, [2]);
+  } finally {
+    assert.equal((await server.stop()).code, 0);
+  }
+});
+
+Deno.test("SIGTERM lets in-flight requests finish, then exits 0", async () => {
+  await using dir = await withTmpDir();
+  await writeModel(dir.path, "sleepy", {
+    implementation: RUNTIMES.behaviours("Sleeper"),
+    parameters: { extra: { delay_ms: 400 } },
+  });
+  const server = await startProcess([dir.path]);
+  await server.waitReady();
+  const inflight = fetch(`${server.url}/v2/models/sleepy/infer`, {
+    method: "POST",
+    body: JSON.stringify({ inputs: [{ name: "x", datatype: "INT32", shape: [1], data: [42] }] }),
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  const stopping = server.stop("SIGTERM");
+  const response = await inflight;
+  assert.equal(response.status, 200);
+  assert.deepEqual((await response.json()).outputs[0].data, [42]);
+  const { code } = await stopping;
+  assert.equal(code, 0);
+  assert.ok(server.lines.some((l) => l.includes("Shutting down")));
+  assert.ok(server.lines.some((l) => l.includes("[sleepy] INFO - Unloaded model")));
+  await assert.rejects(fetch(`${server.url}/v2/health/live`), "no longer accepting connections");
+});
