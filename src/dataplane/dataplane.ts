@@ -13,7 +13,6 @@ import type {
   ModelMetadata,
   ServerMetadata,
 } from "../protocol/types.ts";
-import type { ModelHandle } from "../registry/model_handle.ts";
 import type { ModelRegistry } from "../registry/model_registry.ts";
 import type { MLModel } from "../runtime/model.ts";
 import type { ServerSettings } from "../settings/server_settings.ts";
@@ -94,18 +93,41 @@ export class DataPlane {
     name: string,
     version?: string,
   ): Promise<InferenceResponse> {
+    // One async function with try/finally rather than a chain of closures:
+    // this runs for every request, and its garbage is what GC pauses cost.
     const handle = this.#options.registry.acquire(name, version);
     const model = handle.model;
-    let started = false;
+    const limiter = this.#limiterFor(model);
+    let admitted = false;
+    let detached = false;
     try {
-      const response = await this.#admit(model, () => {
-        started = true;
-        return this.#withTimeout(handle, settle(() => model.predict(request)));
-      });
+      if (limiter !== null) {
+        const wait = limiter.acquire(`Model ${model.name}`);
+        if (wait !== undefined) await wait;
+      }
+      admitted = true;
+      const timeout = this.#options.settings.inference_timeout;
+      let response: InferenceResponse;
+      if (timeout === null) {
+        response = await model.predict(request);
+      } else {
+        // The model and its slot stay held until the prediction really ends,
+        // so an unload never pulls the model out from under a request that
+        // timed out but still runs.
+        detached = true;
+        const running = settle(() => model.predict(request));
+        running.finally(() => {
+          limiter?.release();
+          handle.release();
+        }).catch(() => {});
+        response = await withTimeout(running, timeout, model.name);
+      }
       return finish(response, request, name, model);
     } finally {
-      // Refused before running (queue full): the handle was never handed on.
-      if (!started) handle.release();
+      if (!detached) {
+        if (admitted) limiter?.release();
+        handle.release();
+      }
     }
   }
 
@@ -136,45 +158,31 @@ export class DataPlane {
     }
   }
 
-  /** Applies the model's `max_concurrency` / `max_queue_size`. */
-  #admit<T>(model: MLModel, work: () => Promise<T>): Promise<T> {
+  /** The model's `max_concurrency` limiter, or null when it has none. */
+  #limiterFor(model: MLModel): ConcurrencyLimiter | null {
     let limiter = this.#limiters.get(model);
     if (limiter === undefined) {
       const { max_concurrency: limit, max_queue_size: queue } = model.settings;
       limiter = limit === undefined ? null : new ConcurrencyLimiter(limit, queue ?? Infinity);
       this.#limiters.set(model, limiter);
     }
-    return limiter === null ? work() : limiter.run(`Model ${model.name}`, work);
+    return limiter;
   }
+}
 
-  /**
-   * Waits for `prediction` up to `inference_timeout`. The handle stays
-   * acquired until the prediction really ends, so an unload never pulls the
-   * model out from under a request that timed out but still runs.
-   */
-  #withTimeout(
-    handle: ModelHandle,
-    prediction: Promise<InferenceResponse>,
-  ): Promise<InferenceResponse> {
-    const running = prediction.finally(() => handle.release());
-    const timeout = this.#options.settings.inference_timeout;
-    if (timeout === null) return running;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new DeadlineExceededError(
-              `Inference on model ${handle.model.name} timed out after ${timeout} s`,
-            ),
-          ),
-        timeout * 1000,
-      );
-    });
-    // A late rejection of the abandoned prediction must not go unhandled.
-    running.catch(() => {});
-    return Promise.race([running, expired]).finally(() => clearTimeout(timer));
-  }
+/** Waits for `running` up to `seconds`, then fails with a 504. */
+function withTimeout<T>(running: Promise<T>, seconds: number, model: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new DeadlineExceededError(`Inference on model ${model} timed out after ${seconds} s`),
+        ),
+      seconds * 1000,
+    );
+  });
+  return Promise.race([running, expired]).finally(() => clearTimeout(timer));
 }
 
 /** Calls runtime code, turning a synchronous throw or a plain value into a promise. */

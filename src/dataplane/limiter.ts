@@ -30,29 +30,41 @@ export class ConcurrencyLimiter {
   }
 
   /**
-   * Runs `work` when a slot is free.
+   * Takes a slot: returns undefined when one was free, else a promise that
+   * resolves when it is this caller's turn. Every successful acquire must be
+   * followed by exactly one `release()`.
    *
    * @param what names the model in the 503 message
    * @throws {UnavailableError} when the queue is full
    */
-  async run<T>(what: string, work: () => Promise<T>): Promise<T> {
-    if (this.#running >= this.#limit) {
-      if (this.#queue.length >= this.#queueLimit) {
-        throw new UnavailableError(
-          `${what} is overloaded: ${this.#running} requests running and ${this.#queue.length} queued`,
-        );
-      }
-      await new Promise<void>((resolve) => this.#queue.push(resolve));
-    } else {
+  acquire(what: string): Promise<void> | undefined {
+    if (this.#running < this.#limit) {
       this.#running++;
+      return undefined;
     }
+    if (this.#queue.length >= this.#queueLimit) {
+      throw new UnavailableError(
+        `${what} is overloaded: ${this.#running} requests running and ${this.#queue.length} queued`,
+      );
+    }
+    return new Promise<void>((resolve) => this.#queue.push(resolve));
+  }
+
+  /** Frees a slot, handing it straight to the next waiter if there is one. */
+  release(): void {
+    const next = this.#queue.shift();
+    if (next !== undefined) next();
+    else this.#running--;
+  }
+
+  /** Runs `work` in a slot. */
+  async run<T>(what: string, work: () => Promise<T>): Promise<T> {
+    const wait = this.acquire(what);
+    if (wait !== undefined) await wait;
     try {
       return await work();
     } finally {
-      const next = this.#queue.shift();
-      // Hand the slot straight to the next waiter; otherwise free it.
-      if (next !== undefined) next();
-      else this.#running--;
+      this.release();
     }
   }
 }

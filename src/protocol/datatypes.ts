@@ -61,28 +61,63 @@ export interface DatatypeInfo {
   readonly min: number | bigint;
   /** Largest accepted value. */
   readonly max: number | bigint;
+  /** The typed array class of this datatype. */
+  readonly array: TypedArrayConstructor;
   /** Allocates a typed array of this datatype. */
   readonly create: (length: number) => TypedArray;
   /** Views (or copies, when misaligned) little-endian bytes as this datatype. */
   readonly view: (buffer: ArrayBufferLike, byteOffset: number, length: number) => TypedArray;
 }
 
+/**
+ * Small tensors are carved out of shared 64 KiB slabs, as Node's Buffer pool
+ * does. Deno gives every typed array its own off-heap backing store, and
+ * sweeping thousands of tiny ones made young-generation GC pauses (and so
+ * tail latency) several times longer. A slab lives as long as any view into
+ * it; runtimes must honour `byteOffset`, as they must for zero-copy views of
+ * request bodies anyway.
+ */
+const SLAB_SIZE = 64 * 1024;
+const SLAB_MAX_ALLOCATION = 4 * 1024;
+let slab = new ArrayBuffer(SLAB_SIZE);
+let slabNext = 0;
+let slabOffset = 0;
+
+/** Reserves `bytes` (8-byte aligned) in the current slab; sets `slabOffset`. */
+function slabBytes(bytes: number): ArrayBuffer {
+  if (slabNext + bytes > SLAB_SIZE) {
+    slab = new ArrayBuffer(SLAB_SIZE);
+    slabNext = 0;
+  }
+  slabOffset = slabNext;
+  slabNext += (bytes + 7) & ~7;
+  return slab;
+}
+
+/** Any typed array class tensors use. */
+export type TypedArrayConstructor = {
+  new (length: number): TypedArray;
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): TypedArray;
+};
+
 function info(
   size: number,
   kind: ValueKind,
   min: number | bigint,
   max: number | bigint,
-  ctor: {
-    new (length: number): TypedArray;
-    new (buffer: ArrayBufferLike, byteOffset: number, length: number): TypedArray;
-  },
+  ctor: TypedArrayConstructor,
 ): DatatypeInfo {
   return {
     size,
     kind,
     min,
     max,
-    create: (length) => new ctor(length),
+    array: ctor,
+    create: (length) => {
+      const bytes = length * size;
+      if (bytes > SLAB_MAX_ALLOCATION || bytes === 0) return new ctor(length);
+      return new ctor(slabBytes(bytes), slabOffset, length);
+    },
     view: (buffer, byteOffset, length) => {
       if (byteOffset % size === 0) return new ctor(buffer, byteOffset, length);
       // Typed arrays need aligned offsets: copy the bytes into a fresh buffer.

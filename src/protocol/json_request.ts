@@ -5,6 +5,7 @@
  * @module
  */
 
+import { isValidEnvelope } from "./fast_envelope.ts";
 import { decodeJsonTensor } from "./json_tensor.ts";
 import { JsonInferenceRequestSchema, type JsonRequestInput } from "./schemas.ts";
 import type { InferenceRequest, Parameters, RequestInput } from "./types.ts";
@@ -25,18 +26,25 @@ export type ExternalData = (input: JsonRequestInput, index: number) => TensorDat
  * @throws {InvalidRequestError} naming the first problem found
  */
 export function decodeJsonRequest(body: unknown, external?: ExternalData): InferenceRequest {
-  const envelope = parseOrThrow(JsonInferenceRequestSchema, body, "Invalid inference request");
-  const inputs = envelope.inputs.map((input, index): RequestInput => {
+  const envelope = isValidEnvelope(body)
+    ? body
+    : parseOrThrow(JsonInferenceRequestSchema, body, "Invalid inference request");
+  // Indexed loops: this runs for every request and iterators cost garbage.
+  const count = envelope.inputs.length;
+  const inputs = new Array<RequestInput>(count);
+  for (let index = 0; index < count; index++) {
+    const input = envelope.inputs[index] as JsonRequestInput;
     const data = external?.(input, index) ?? decodeJsonTensor(input);
-    const decoded: RequestInput = {
-      name: input.name,
-      shape: input.shape,
-      datatype: input.datatype,
-      data,
-    };
-    if (input.parameters !== undefined) decoded.parameters = input.parameters as Parameters;
-    return decoded;
-  });
+    inputs[index] = input.parameters === undefined
+      ? { name: input.name, shape: input.shape, datatype: input.datatype, data }
+      : {
+        name: input.name,
+        shape: input.shape,
+        datatype: input.datatype,
+        parameters: input.parameters as Parameters,
+        data,
+      };
+  }
   const request: InferenceRequest = { inputs };
   if (envelope.id !== undefined) request.id = envelope.id;
   if (envelope.parameters !== undefined) request.parameters = envelope.parameters as Parameters;

@@ -8,7 +8,7 @@
 
 import { CodecError } from "../errors.ts";
 import type { BytesElement, TensorData, TypedArray } from "./datatypes.ts";
-import { checkOutput } from "./outputs.ts";
+import { checkedData } from "./outputs.ts";
 import type { InferenceResponse, ResponseOutput } from "./types.ts";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -35,21 +35,22 @@ export function encodeJsonResponse(
     text += `,"parameters":${JSON.stringify(response.parameters)}`;
   }
   text += `,"outputs":[`;
-  response.outputs.forEach((output, index) => {
+  const outputs = response.outputs;
+  for (let index = 0; index < outputs.length; index++) {
+    const output = outputs[index] as ResponseOutput;
     if (index > 0) text += ",";
-    text += `{"name":${JSON.stringify(output.name)},"shape":${JSON.stringify(output.shape)}`;
-    text += `,"datatype":${JSON.stringify(output.datatype)}`;
+    text += `{"name":${JSON.stringify(output.name)},"shape":[${output.shape.join(",")}]`;
+    text += `,"datatype":"${output.datatype}"`;
     const custom = render?.(output, index);
     if (custom !== undefined) {
       text += custom + "}";
-      return;
+      continue;
     }
     if (output.parameters !== undefined && output.parameters !== null) {
       text += `,"parameters":${JSON.stringify(output.parameters)}`;
     }
-    const checked = checkOutput(output);
-    text += `,"data":${jsonData(checked.data, output.name, output.datatype === "BOOL")}}`;
-  });
+    text += `,"data":${jsonData(checkedData(output), output.name, output.datatype === "BOOL")}}`;
+  }
   return text + "]}";
 }
 

@@ -32,22 +32,51 @@ type Store = (value: unknown, index: number) => void;
  * Decodes a JSON tensor's data.
  *
  * @param tensor name, datatype, shape and data as received
- * @param what how errors name the tensor (`Input 'x'`)
+ * @param what how errors name the tensor; default `Input '<name>'`
  * @returns a typed array, or a list of strings for BYTES
  * @throws {InvalidRequestError} naming the tensor and the problem
  */
-export function decodeJsonTensor(tensor: JsonTensor, what = `Input '${tensor.name}'`): TensorData {
+export function decodeJsonTensor(tensor: JsonTensor, what?: string): TensorData {
   const { datatype, shape } = tensor;
   const count = elementCount(shape);
   if (count < 0) {
-    throw new InvalidRequestError(`${what}: shape [${shape}] holds too many elements`);
+    throw new InvalidRequestError(
+      `${label(tensor, what)}: shape [${shape}] holds too many elements`,
+    );
   }
+  if (tensor.data === undefined) {
+    throw new InvalidRequestError(`${label(tensor, what)}: data is missing`);
+  }
+  // A bare scalar is a one-element tensor, as MLServer reads it.
+  const data = Array.isArray(tensor.data) ? tensor.data : [tensor.data];
+  if (datatype !== "BYTES") {
+    const info = DATATYPE_INFO[datatype];
+    // A flat list of plain numbers is by far the common case: one tight loop,
+    // no closures, no error label.
+    if (data.length === count && (info.kind === "float" || info.kind === "int")) {
+      const out = info.create(count);
+      if (fillNumbers(data, out as NumberArray, info)) return out;
+    }
+  }
+  return decodeChecked(data, datatype, shape, count, label(tensor, what));
+}
+
+/** How errors name a tensor, built only when needed. */
+function label(tensor: JsonTensor, what: string | undefined): string {
+  return what ?? `Input '${tensor.name}'`;
+}
+
+/** The general path: nesting, special values, and per-element errors. */
+function decodeChecked(
+  data: readonly unknown[],
+  datatype: Datatype,
+  shape: readonly number[],
+  count: number,
+  what: string,
+): TensorData {
   const fail = (message: string): never => {
     throw new InvalidRequestError(`${what}: ${message}`);
   };
-  if (tensor.data === undefined) fail("data is missing");
-  // A bare scalar is a one-element tensor, as MLServer reads it.
-  const data = Array.isArray(tensor.data) ? tensor.data : [tensor.data];
   if (datatype === "BYTES") {
     const out = new Array<BytesElement>(count);
     walk(data, shape, count, fail, (value, index) => {
@@ -60,10 +89,6 @@ export function decodeJsonTensor(tensor: JsonTensor, what = `Input '${tensor.nam
   }
   const info = DATATYPE_INFO[datatype];
   const out = info.create(count);
-  // A flat list of plain numbers is by far the common case: one tight loop.
-  if (info.kind === "float" || info.kind === "int") {
-    if (data.length === count && fillNumbers(data, out as NumberArray, info)) return out;
-  }
   walk(data, shape, count, fail, storeFor(datatype, info, out, fail));
   return out;
 }

@@ -13,6 +13,7 @@ import {
   type Datatype,
   DATATYPE_INFO,
   elementCount,
+  isDatatype,
   isTypedArray,
   type NumericDatatype,
   type TensorData,
@@ -33,28 +34,52 @@ export interface CheckedOutput extends ResponseOutput {
  * datatype disagree
  */
 export function checkOutput(output: ResponseOutput): CheckedOutput {
-  const what = `Model output '${output.name}'`;
+  const data = checkedData(output);
+  return data === output.data ? output as CheckedOutput : { ...output, data };
+}
+
+/**
+ * The data of one output as the typed array of its datatype (or a BYTES
+ * list), without copying the output.
+ *
+ * @throws {ServerError} (500) like `checkOutput()`
+ */
+export function checkedData(output: ResponseOutput): TensorData {
   const { datatype, shape, data } = output;
+  if (typeof datatype !== "string" || !isDatatype(datatype)) {
+    throw new ServerError(
+      `Model output '${output.name}': unknown datatype ${JSON.stringify(datatype)}`,
+    );
+  }
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new ServerError(
+      `Model output '${output.name}': shape must be a list of non-negative integers, got ${
+        JSON.stringify(shape)
+      }`,
+    );
+  }
   const count = elementCount(shape);
   if (isTypedArray(data)) {
     if (datatype === "BYTES") {
-      throw new ServerError(`${what}: BYTES data must be a list of strings or byte arrays`);
+      throw new ServerError(
+        `Model output '${output.name}': BYTES data must be a list of strings or byte arrays`,
+      );
     }
     if (data.length !== count) {
       throw new ServerError(
-        `${what}: data has ${data.length} elements, shape [${shape}] needs ${count}`,
+        `Model output '${output.name}': data has ${data.length} elements, shape [${shape}] needs ${count}`,
       );
     }
-    return { ...output, data: toDatatype(data, datatype) };
+    return toDatatype(data, datatype);
   }
   if (!Array.isArray(data)) {
-    throw new ServerError(`${what}: data must be a typed array or a list`);
+    throw new ServerError(`Model output '${output.name}': data must be a typed array or a list`);
   }
   if (datatype === "BYTES" && data.length === count && data.every(isBytesElement)) {
-    return output as CheckedOutput;
+    return data as BytesElement[];
   }
   try {
-    return { ...output, data: decodeJsonTensor(output, what) };
+    return decodeJsonTensor(output, `Model output '${output.name}'`);
   } catch (err) {
     throw new ServerError((err as Error).message);
   }
@@ -67,8 +92,7 @@ function isBytesElement(value: unknown): value is BytesElement {
 /** Returns `data` as the typed array of `datatype`, converting when needed. */
 export function toDatatype(data: TypedArray, datatype: NumericDatatype): TypedArray {
   const info = DATATYPE_INFO[datatype];
-  const target = info.create(0).constructor;
-  if (data.constructor === target) return data;
+  if (data.constructor === info.array) return data;
   const out = info.create(data.length);
   const toBig = info.kind === "bigint";
   const fromBig = data instanceof BigInt64Array || data instanceof BigUint64Array;

@@ -54,6 +54,8 @@ interface Slot {
 export class ModelRegistry {
   readonly #options: RegistryOptions;
   readonly #models = new Map<string, Map<string, Slot>>();
+  /** Default instance per name, computed on first use after any change. */
+  readonly #defaults = new Map<string, ModelHandle | null>();
   readonly #mutex = new KeyedMutex();
 
   constructor(options: RegistryOptions) {
@@ -159,8 +161,12 @@ export class ModelRegistry {
       }
       return slot.handle;
     }
-    const handle = defaultVersion(versions);
-    if (handle === undefined) throw new ModelNotReadyError(name);
+    let handle = this.#defaults.get(name);
+    if (handle === undefined) {
+      handle = defaultVersion(versions) ?? null;
+      this.#defaults.set(name, handle);
+    }
+    if (handle === null) throw new ModelNotReadyError(name);
     return handle;
   }
 
@@ -177,6 +183,7 @@ export class ModelRegistry {
     const isReload = existing?.state === "READY" && existing.handle !== undefined;
     const slot: Slot = isReload ? existing : { state: "LOADING", reason: "" };
     if (!isReload) versions.set(version, slot);
+    this.#defaults.delete(name);
     let model: MLModel | undefined;
     try {
       model = await this.#options.create(settings);
@@ -194,6 +201,7 @@ export class ModelRegistry {
       } else {
         slot.state = "FAILED";
         slot.reason = reason;
+        this.#defaults.delete(name);
       }
       await model?.unload().catch(() => {});
       throw err;
@@ -203,6 +211,7 @@ export class ModelRegistry {
     slot.handle = new ModelHandle(model);
     slot.state = "READY";
     slot.reason = "";
+    this.#defaults.delete(name);
     log.info(isReload ? "Reloaded model" : "Loaded model");
     if (previous !== undefined) await this.#release(previous, log);
   }
@@ -213,9 +222,11 @@ export class ModelRegistry {
     if (versions === undefined || slot === undefined) return;
     const log = this.#options.logger.forModel(name, version);
     slot.state = "UNLOADING";
+    this.#defaults.delete(name);
     if (slot.handle !== undefined) await this.#release(slot.handle, log);
     versions.delete(version);
     if (versions.size === 0) this.#models.delete(name);
+    this.#defaults.delete(name);
     log.info("Unloaded model");
   }
 

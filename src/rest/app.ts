@@ -55,13 +55,13 @@ export function createRestHandler(deps: RestDeps): RestHandler {
     };
     try {
       if (cors?.isPreflight(request)) return cors.preflight(request);
-      const path = routePath(new URL(request.url).pathname, rootPath);
+      const path = routePath(pathOf(request.url), rootPath);
       const match = router.match(request.method, path);
       if (match.kind === "not-found") {
         return json({ error: `Not found: ${request.method} ${path}` }, 404, options);
       }
       if (match.kind === "method-not-allowed") {
-        const headers = options.headers ?? new Headers();
+        const headers = new Headers(options.headers);
         headers.set("allow", match.allowed.join(", "));
         return json(
           { error: `Method ${request.method} not allowed on ${path}` },
@@ -83,6 +83,16 @@ export function createRestHandler(deps: RestDeps): RestHandler {
       return errorResponse(err, options);
     }
   };
+}
+
+/** The path of an absolute URL, without parsing the whole URL. */
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const query = url.indexOf("?", start);
+  const hash = url.indexOf("#", start);
+  const end = query >= 0 ? query : hash >= 0 ? hash : url.length;
+  return url.slice(start, end);
 }
 
 /** The path routes see: `root_path` stripped, trailing slashes ignored. */

@@ -15,17 +15,25 @@ export const GZIP_MIN_BYTES = 500;
 export interface ResponseOptions {
   /** Whether the client accepts gzip and compression is enabled. */
   gzip: boolean;
-  /** Extra headers (CORS, model headers). */
+  /** Extra headers (CORS), when there are any. */
   headers?: Headers | undefined;
 }
 
 const JSON_TYPE = "application/json";
+const JSON_ONLY: Readonly<Record<string, string>> = { "content-type": JSON_TYPE };
 
-/** A JSON response from already-serialised text. */
-export function jsonText(text: string, status: number, options: ResponseOptions): Response {
-  const headers = options.headers ?? new Headers();
-  headers.set("content-type", JSON_TYPE);
-  return body(text, status, headers, options.gzip);
+/**
+ * A JSON response from already-serialised text.
+ *
+ * @param headers extra headers (CORS, model headers); content type is added
+ */
+export function jsonText(
+  text: string,
+  status: number,
+  options: ResponseOptions,
+  headers: Headers | undefined = options.headers,
+): Response {
+  return body(text, status, headers, options.gzip, JSON_TYPE);
 }
 
 /** A JSON response from a value. */
@@ -50,15 +58,23 @@ export function errorResponse(err: unknown, options: ResponseOptions): Response 
 export function body(
   payload: string | Uint8Array<ArrayBuffer>,
   status: number,
-  headers: Headers,
+  headers: Headers | undefined,
   gzip: boolean,
+  contentType: string,
 ): Response {
   const size = typeof payload === "string" ? payload.length : payload.byteLength;
-  if (!gzip || size < GZIP_MIN_BYTES) return new Response(payload, { status, headers });
-  headers.set("content-encoding", "gzip");
-  headers.append("vary", "accept-encoding");
+  const compress = gzip && size >= GZIP_MIN_BYTES;
+  if (headers === undefined && !compress && contentType === JSON_TYPE) {
+    // The hot path: no extra headers, a constant header object.
+    return new Response(payload, { status, headers: JSON_ONLY });
+  }
+  const all = headers ?? new Headers();
+  all.set("content-type", contentType);
+  if (!compress) return new Response(payload, { status, headers: all });
+  all.set("content-encoding", "gzip");
+  all.append("vary", "accept-encoding");
   const stream = new Blob([payload]).stream().pipeThrough(new CompressionStream("gzip"));
-  return new Response(stream, { status, headers });
+  return new Response(stream, { status, headers: all });
 }
 
 /** Whether an `Accept-Encoding` header admits gzip. */

@@ -29,20 +29,42 @@ interface Compiled<H> {
   handler: H;
 }
 
+/** How many distinct successful matches are remembered. */
+const CACHE_SIZE = 1024;
+
 /** Matches paths against a fixed table of routes. */
 export class Router<H> {
   readonly #routes: Compiled<H>[];
+  /**
+   * Recent successful matches by method and path: a server sees the same few
+   * model URLs over and over, and a hit allocates nothing.
+   */
+  readonly #cache = new Map<string, Match<H>>();
 
   constructor(routes: readonly Route<H>[]) {
     this.#routes = routes.map((route) => ({ ...compile(route.pattern), ...route }));
   }
 
   /**
-   * Finds the route for a method and path.
+   * Finds the route for a method and path. The returned params are shared
+   * between requests: read them, never change them.
    *
    * @throws {URIError} when a path parameter is not valid percent-encoding
    */
   match(method: string, path: string): Match<H> {
+    const key = method + " " + path;
+    const cached = this.#cache.get(key);
+    if (cached !== undefined) return cached;
+    const found = this.#match(method, path);
+    if (found.kind === "found") {
+      if (this.#cache.size >= CACHE_SIZE) this.#cache.clear();
+      Object.freeze(found.params);
+      this.#cache.set(key, found);
+    }
+    return found;
+  }
+
+  #match(method: string, path: string): Match<H> {
     let allowed: string[] | undefined;
     for (const route of this.#routes) {
       const found = route.regex.exec(path);

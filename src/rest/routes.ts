@@ -10,7 +10,7 @@ import { RepositoryIndexRequestSchema } from "../protocol/schemas.ts";
 import type { InferenceRequest } from "../protocol/types.ts";
 import { parseOrThrow } from "../protocol/validate.ts";
 import type { RestDeps } from "./app.ts";
-import { parseJson, readBody } from "./body.ts";
+import { isEmpty, parseJson, readBody } from "./body.ts";
 import { encodeJsonResponse } from "../protocol/json_response.ts";
 import { readInferenceRequest, takeResponseHeaders, writeInferenceResponse } from "./inference.ts";
 import { empty, json, type ResponseOptions } from "./responses.ts";
@@ -34,8 +34,7 @@ function modelName(params: Params): string {
 }
 
 async function infer({ request, params, deps, options }: Context): Promise<Response> {
-  const body = await readBody(request, deps.settings.max_request_size);
-  const inference = readInferenceRequest(body, request.headers);
+  const inference = await readInferenceRequest(request, deps.settings.max_request_size);
   const response = await deps.dataplane.infer(inference, modelName(params), params.version);
   return writeInferenceResponse(response, options);
 }
@@ -46,8 +45,7 @@ async function infer({ request, params, deps, options }: Context): Promise<Respo
  * with an `error` event.
  */
 async function inferStream({ request, params, deps, options }: Context): Promise<Response> {
-  const body = await readBody(request, deps.settings.max_request_size);
-  const inference = readInferenceRequest(body, request.headers);
+  const inference = await readInferenceRequest(request, deps.settings.max_request_size);
   const responses = deps.dataplane.inferStream(once(inference), modelName(params), params.version);
   const first = await responses.next();
   const encoder = new TextEncoder();
@@ -75,7 +73,7 @@ async function inferStream({ request, params, deps, options }: Context): Promise
       await responses.return(undefined);
     },
   });
-  const headers = options.headers ?? new Headers();
+  const headers = new Headers(options.headers);
   headers.set("content-type", "text/event-stream");
   headers.set("cache-control", "no-cache");
   return new Response(stream, { status: 200, headers });
@@ -86,8 +84,8 @@ async function* once(request: InferenceRequest): AsyncGenerator<InferenceRequest
 }
 
 async function repositoryIndex({ request, deps, options }: Context): Promise<Response> {
-  const body = await readBody(request, deps.settings.max_request_size);
-  const parsed = body.byteLength === 0 ? {} : parseJson(body);
+  const body = await readBody(request, deps.settings.max_request_size, true);
+  const parsed = isEmpty(body) ? {} : parseJson(body);
   const { ready } = parseOrThrow(RepositoryIndexRequestSchema, parsed, "Invalid index request");
   return json(await deps.repository.index(ready ?? false), 200, options);
 }

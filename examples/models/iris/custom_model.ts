@@ -72,8 +72,9 @@ export class CustomMLModel extends MLModel {
         if (score > scores[best]!) best = c;
       }
       // Softmax, shifted by the largest score for numerical stability.
+      const max = scores[best]!;
       let sum = 0;
-      for (let c = 0; c < classes; c++) sum += scores[c] = Math.exp(scores[c]! - scores[best]!);
+      for (let c = 0; c < classes; c++) sum += scores[c] = Math.exp(scores[c]! - max);
       for (let c = 0; c < classes; c++) probabilities[row * classes + c] = scores[c]! / sum;
       labels[row] = BigInt(best);
     }

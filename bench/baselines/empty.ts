@@ -1,0 +1,1 @@
+// The start-up baseline: `deno run` of an empty script.

@@ -1,0 +1,166 @@
+/**
+ * REST cases of PERFORMANCE.md: the server with the echo runtime against a
+ * bare `Deno.serve` handler, run alternately (A B A B A B) on the same
+ * pinned core, wrk on the other core. Reports median ratios.
+ *
+ * @module
+ */
+
+import { freePort, median, startServer } from "./lib/proc.ts";
+import { fmt, type Row } from "./lib/table.ts";
+import { runWrk, type WrkResult } from "./lib/wrk.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const DENO = Deno.execPath();
+const SERVER_CPU = "0";
+const LOAD_CPU = "1";
+const SERVE_FLAGS = [
+  "run",
+  "--allow-net",
+  "--allow-read",
+  "--allow-env",
+  "--allow-sys",
+  "--config",
+  `${ROOT}deno.json`,
+];
+
+/** Starts the bare baseline on a fresh port. */
+function bare(port: number) {
+  return startServer({
+    command: [DENO, "run", "--allow-net", `${ROOT}bench/baselines/bare_rest.ts`, String(port)],
+    cpus: SERVER_CPU,
+    ready: () =>
+      fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: "{}" }).then((r) => r.text()).then(
+        () => true,
+      ),
+  });
+}
+
+/** Starts our server on the bench models folder. */
+export function subject(port: number, env: Record<string, string> = {}) {
+  return startServer({
+    command: [DENO, ...SERVE_FLAGS, `${ROOT}main.ts`, "start", `${ROOT}bench/models`],
+    cpus: SERVER_CPU,
+    env: {
+      MLSERVER_HOST: "127.0.0.1",
+      MLSERVER_HTTP_PORT: String(port),
+      MLSERVER_GRPC_PORT: String(freePort()),
+      MLSERVER_METRICS_PORT: String(freePort()),
+      // Lets a run compare V8 settings: BENCH_V8_FLAGS=--max-semi-space-size=1
+      ...(Deno.env.get("BENCH_V8_FLAGS") ? { DENO_V8_FLAGS: Deno.env.get("BENCH_V8_FLAGS")! } : {}),
+      ...env,
+    },
+    ready: () =>
+      fetch(`http://127.0.0.1:${port}/v2/health/ready`).then(async (
+        r,
+      ) => (await r.body?.cancel(), r.ok)),
+  });
+}
+
+/** Runs wrk against one freshly started server. */
+async function measure(
+  start: (port: number) => ReturnType<typeof startServer>,
+  path: string,
+  body: string,
+  connections: number,
+  duration: number,
+): Promise<WrkResult> {
+  const port = freePort();
+  await using server = await start(port);
+  // Warm up the JIT before measuring.
+  await runWrk({
+    url: `http://127.0.0.1:${port}${path}`,
+    body,
+    connections,
+    durationSeconds: 2,
+    cpus: LOAD_CPU,
+  });
+  const result = await runWrk({
+    url: `http://127.0.0.1:${port}${path}`,
+    body,
+    connections,
+    durationSeconds: duration,
+    cpus: LOAD_CPU,
+  });
+  if (result.errors > 0) throw new Error(`${result.errors} failed requests against ${path}`);
+  return result;
+}
+
+/** The small-payload cases: throughput at c32 and p99 latency at c64. */
+export async function restSmall(duration: number, pairs: number): Promise<Row[]> {
+  const body = JSON.stringify({
+    inputs: [{ name: "input-0", datatype: "FP32", shape: [1, 4], data: [0.1, 0.2, 0.3, 0.4] }],
+  });
+  const rows: Row[] = [];
+  for (const [connections, metric] of [[32, "rps"], [64, "p99"]] as const) {
+    const base: WrkResult[] = [];
+    const ours: WrkResult[] = [];
+    for (let i = 0; i < pairs; i++) {
+      base.push(await measure(bare, "/", body, connections, duration));
+      ours.push(await measure(subject, "/v2/models/echo/infer", body, connections, duration));
+    }
+    if (metric === "rps") {
+      const ratios = ours.map((o, i) => o.requestsPerSecond / base[i]!.requestsPerSecond);
+      rows.push({
+        case: `REST infer 1x4 FP32, c${connections}, req/s`,
+        baseline: fmt(median(base.map((r) => r.requestsPerSecond))),
+        subject: fmt(median(ours.map((r) => r.requestsPerSecond))),
+        ratio: `${fmt(median(ratios) * 100, 1)}% of baseline`,
+        target: ">= 50%",
+        ok: median(ratios) >= 0.5,
+      });
+    } else {
+      const ratios = ours.map((o, i) => o.p99Ms / base[i]!.p99Ms);
+      rows.push({
+        case: `REST infer 1x4 FP32, c${connections}, p99`,
+        baseline: `${fmt(median(base.map((r) => r.p99Ms)), 2)} ms`,
+        subject: `${fmt(median(ours.map((r) => r.p99Ms)), 2)} ms`,
+        ratio: `${fmt(median(ratios), 2)}x baseline`,
+        target: "<= 2x",
+        ok: median(ratios) <= 2,
+      });
+    }
+  }
+  return rows;
+}
+
+/** Start to ready with one model, against `deno run` of an empty script; idle RSS. */
+export async function startup(pairs: number): Promise<Row[]> {
+  const empty: number[] = [];
+  const ours: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < pairs; i++) {
+    const t0 = performance.now();
+    await new Deno.Command(DENO, {
+      args: ["run", `${ROOT}bench/baselines/empty.ts`],
+      stdout: "null",
+      stderr: "null",
+    })
+      .output();
+    empty.push(performance.now() - t0);
+    const port = freePort();
+    await using server = await subject(port);
+    ours.push(server.startupMs);
+    await new Promise((r) => setTimeout(r, 500));
+    rss.push(await server.rssMiB());
+  }
+  const extra = ours.map((o, i) => o - empty[i]!);
+  return [
+    {
+      case: "start to ready, one model",
+      baseline: `${fmt(median(empty))} ms`,
+      subject: `${fmt(median(ours))} ms`,
+      ratio: `+${fmt(median(extra))} ms`,
+      target: "<= +250 ms",
+      ok: median(extra) <= 250,
+    },
+    {
+      case: "idle RSS, one model",
+      baseline: "-",
+      subject: `${fmt(median(rss), 1)} MiB`,
+      ratio: `${fmt(median(rss), 1)} MiB`,
+      target: "<= 120 MiB",
+      ok: median(rss) <= 120,
+    },
+  ];
+}

@@ -1,0 +1,38 @@
+/**
+ * Benchmarks of PERFORMANCE.md, each against a baseline run in the same
+ * session. Never part of the test suite.
+ *
+ *   deno task bench                 every case
+ *   deno task bench rest startup    some cases
+ *   deno task bench --duration 5    shorter runs (default 10 s)
+ *   deno task bench --pairs 3       baseline/subject pairs (default 3)
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { printTable, type Row } from "./lib/table.ts";
+import { restSmall, startup } from "./rest.ts";
+
+const CASES: Record<string, (duration: number, pairs: number) => Promise<Row[]>> = {
+  rest: restSmall,
+  startup: (_duration, pairs) => startup(pairs),
+};
+
+const { values, positionals } = parseArgs({
+  args: Deno.args,
+  options: { duration: { type: "string", default: "10" }, pairs: { type: "string", default: "3" } },
+  allowPositionals: true,
+});
+const selected = positionals.length === 0 ? Object.keys(CASES) : positionals;
+const rows: Row[] = [];
+for (const name of selected) {
+  const run = CASES[name];
+  if (run === undefined) {
+    console.error(`unknown case '${name}'; cases: ${Object.keys(CASES).join(", ")}`);
+    Deno.exit(2);
+  }
+  console.error(`running ${name}...`);
+  rows.push(...await run(Number(values.duration), Number(values.pairs)));
+}
+printTable(rows);

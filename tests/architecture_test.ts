@@ -1,0 +1,114 @@
+/**
+ * Enforces the dependency rules of ARCHITECTURE.md section 2.2: each folder
+ * of src/ may import only the folders listed for it, and the npm packages
+ * and runtime APIs stay in their owning folders.
+ */
+import assert from "node:assert/strict";
+import { relative } from "node:path";
+import { repoPath } from "./_helpers.ts";
+
+/** Which src/ areas each area may import (files at the top of src/ are areas too). */
+const ALLOWED: Readonly<Record<string, readonly string[]>> = {
+  "mod.ts": ["*"],
+  "server.ts": ["*"],
+  cli: ["*"],
+  rest: ["dataplane", "protocol", "errors.ts", "logging.ts", "settings", "metrics"],
+  grpc: ["dataplane", "protocol", "errors.ts", "logging.ts", "settings", "metrics"],
+  dataplane: [
+    "registry",
+    "repository",
+    "runtime",
+    "protocol",
+    "errors.ts",
+    "logging.ts",
+    "settings",
+    "metrics",
+  ],
+  registry: ["runtime", "settings", "protocol", "errors.ts", "logging.ts"],
+  batching: ["runtime", "protocol", "settings", "errors.ts", "logging.ts", "metrics"],
+  workers: ["runtime", "protocol", "settings", "errors.ts", "logging.ts", "metrics", "codecs"],
+  runtime: ["codecs", "protocol", "settings", "errors.ts", "logging.ts"],
+  repository: ["settings", "errors.ts", "logging.ts"],
+  codecs: ["protocol", "errors.ts"],
+  settings: ["protocol", "errors.ts", "logging.ts", "version.ts"],
+  metrics: ["errors.ts"],
+  protocol: ["errors.ts"],
+  "errors.ts": [],
+  "logging.ts": [],
+  "version.ts": [],
+};
+
+/** npm packages and the only areas allowed to import them. */
+const PACKAGE_OWNERS: Readonly<Record<string, readonly string[]>> = {
+  zod: ["protocol", "settings"],
+  "@grpc/grpc-js": ["grpc"],
+  "@grpc/proto-loader": ["grpc"],
+};
+
+const IMPORT =
+  /(?:^|\n)\s*(?:import|export)\s[^"']*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+
+function areaOf(path: string): string {
+  return path.split("/")[0]!;
+}
+
+async function* sourceFiles(dir: string): AsyncGenerator<string> {
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) yield* sourceFiles(path);
+    else if (entry.name.endsWith(".ts")) yield path;
+  }
+}
+
+Deno.test("src/ imports follow the dependency rules", async () => {
+  const src = repoPath("src");
+  const problems: string[] = [];
+  for await (const file of sourceFiles(src)) {
+    const from = relative(src, file);
+    const area = areaOf(from);
+    const allowed = ALLOWED[area];
+    assert.ok(allowed !== undefined, `no rule for ${area}`);
+    // JSDoc examples import "mlserver" like users do: only real code counts.
+    const text = (await Deno.readTextFile(file)).replace(/\/\*[\s\S]*?\*\//g, "");
+    for (const match of text.matchAll(IMPORT)) {
+      const specifier = (match[1] ?? match[2])!;
+      if (specifier.startsWith(".")) {
+        const target = relative(src, new URL(specifier, `file://${file}`).pathname);
+        const targetArea = areaOf(target);
+        if (target.startsWith("..")) problems.push(`${from} imports outside src/: ${specifier}`);
+        else if (targetArea !== area && !allowed.includes("*") && !allowed.includes(targetArea)) {
+          problems.push(`${from} (${area}) may not import ${target}`);
+        }
+      } else if (!specifier.startsWith("node:")) {
+        const pkg = specifier.replace(/^npm:/, "").replace(/@[^@/]*$/, "");
+        const owners = PACKAGE_OWNERS[pkg];
+        if (owners === undefined) problems.push(`${from} imports an unlisted package ${specifier}`);
+        else if (!owners.includes(area)) problems.push(`${from} may not import ${pkg}`);
+      }
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
+Deno.test("Deno.env is read only in cli/, listeners start only in server.ts", async () => {
+  const src = repoPath("src");
+  const offenders: string[] = [];
+  for await (const file of sourceFiles(src)) {
+    const from = relative(src, file);
+    const text = await Deno.readTextFile(file);
+    if (/Deno\.env\b/.test(text) && areaOf(from) !== "cli") offenders.push(from);
+    if (/Deno\.serve\(/.test(text) && from !== "server.ts") {
+      offenders.push(`${from} starts a listener`);
+    }
+    if (/node:assert/.test(text)) offenders.push(`${from} imports node:assert`);
+    if (/["']jsr:/.test(text)) offenders.push(`${from} has a jsr: import`);
+  }
+  assert.deepEqual(offenders, []);
+});
+
+Deno.test("no jsr: specifier anywhere in the project", async () => {
+  const config = await Deno.readTextFile(repoPath("deno.json"));
+  assert.equal(config.includes("jsr:"), false);
+  const lock = await Deno.readTextFile(repoPath("deno.lock"));
+  assert.equal(/"jsr:/.test(lock), false);
+});
