@@ -6,7 +6,7 @@
  * @module
  */
 
-import { freePort, median, startServer } from "./lib/proc.ts";
+import { freePort, median, type ServerProcess, startServer } from "./lib/proc.ts";
 import { fmt, type Row } from "./lib/table.ts";
 import { runWrk, type WrkResult } from "./lib/wrk.ts";
 
@@ -25,7 +25,7 @@ const SERVE_FLAGS = [
 ];
 
 /** Starts the bare baseline on a fresh port. */
-function bare(port: number) {
+function bare(port: number): Promise<ServerProcess> {
   return startServer({
     command: [DENO, "run", "--allow-net", `${ROOT}bench/baselines/bare_rest.ts`, String(port)],
     cpus: SERVER_CPU,
@@ -37,7 +37,7 @@ function bare(port: number) {
 }
 
 /** Starts our server on the bench models folder. */
-export function subject(port: number, env: Record<string, string> = {}) {
+export function subject(port: number, env: Record<string, string> = {}): Promise<ServerProcess> {
   return startServer({
     command: [DENO, ...SERVE_FLAGS, `${ROOT}main.ts`, "start", `${ROOT}bench/models`],
     cpus: SERVER_CPU,
@@ -66,7 +66,7 @@ async function measure(
   duration: number,
 ): Promise<WrkResult> {
   const port = freePort();
-  await using server = await start(port);
+  await using _server = await start(port);
   // Warm up the JIT before measuring.
   await runWrk({
     url: `http://127.0.0.1:${port}${path}`,
