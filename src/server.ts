@@ -11,6 +11,7 @@ import { DataPlane } from "./dataplane/dataplane.ts";
 import { Readiness, type StartupTarget } from "./dataplane/readiness.ts";
 import { RepositoryHandlers } from "./dataplane/repository_handlers.ts";
 import { messageOf } from "./errors.ts";
+import { GrpcServer } from "./grpc/server.ts";
 import { createLogger, type Logger } from "./logging.ts";
 import { ModelRegistry, versionOf } from "./registry/model_registry.ts";
 import { ModelRepository } from "./repository/repository.ts";
@@ -33,7 +34,7 @@ export interface ModelServerOptions {
   cwd?: string;
 }
 
-/** A running model server: REST (and later gRPC) over one data plane. */
+/** A running model server: REST and gRPC over one data plane. */
 export class ModelServer implements AsyncDisposable {
   readonly settings: ServerSettings;
   readonly logger: Logger;
@@ -44,6 +45,7 @@ export class ModelServer implements AsyncDisposable {
   readonly readiness: Readiness;
   readonly #loader: LoaderOptions;
   #http: Deno.HttpServer<Deno.NetAddr> | undefined;
+  #grpc: GrpcServer | undefined;
   #startup: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
 
@@ -69,6 +71,7 @@ export class ModelServer implements AsyncDisposable {
       create: (modelSettings) => this.#createModel(modelSettings),
       logger: this.logger,
       drainTimeoutMs: settings.shutdown_timeout * 1000,
+      onChange: () => this.readiness.changed(),
     });
     this.readiness = new Readiness(
       settings.load_models_at_startup,
@@ -92,6 +95,12 @@ export class ModelServer implements AsyncDisposable {
   get httpPort(): number {
     if (this.#http === undefined) throw new Error("Server not started");
     return this.#http.addr.port;
+  }
+
+  /** The gRPC port actually bound (useful with port 0). */
+  get grpcPort(): number {
+    if (this.#grpc === undefined) throw new Error("Server not started");
+    return this.#grpc.port;
   }
 
   /** Resolves when startup loading has finished (successfully or not). */
@@ -130,6 +139,16 @@ export class ModelServer implements AsyncDisposable {
       },
     }, handler);
     await listening.promise;
+    this.#grpc = await GrpcServer.start({
+      host: settings.host,
+      port: settings.grpc_port,
+      maxMessageLength: settings.grpc_max_message_length,
+      dataplane: this.dataplane,
+      repository: this.repositoryHandlers,
+      logger,
+    });
+    const grpc = this.#grpc;
+    this.readiness.onChange((ready) => grpc.setServing(ready));
     this.readiness.markListening();
     this.#startup = settings.load_models_at_startup ? this.#loadAtStartup() : Promise.resolve();
   }
@@ -150,12 +169,16 @@ export class ModelServer implements AsyncDisposable {
   async #stop(): Promise<void> {
     const timeoutMs = this.settings.shutdown_timeout * 1000;
     this.logger.info("Shutting down");
+    const stopping: Promise<void>[] = [];
+    if (this.#grpc !== undefined) stopping.push(this.#grpc.stop(timeoutMs));
     if (this.#http !== undefined) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timedOut = new Promise<void>((resolve) => timer = setTimeout(resolve, timeoutMs));
-      await Promise.race([this.#http.shutdown(), timedOut]);
-      clearTimeout(timer);
+      stopping.push(
+        Promise.race([this.#http.shutdown(), timedOut]).finally(() => clearTimeout(timer)),
+      );
     }
+    await Promise.all(stopping);
     await this.#startup?.catch(() => {});
     await this.registry.unloadAll();
     this.logger.info("Stopped");

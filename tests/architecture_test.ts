@@ -43,6 +43,8 @@ const PACKAGE_OWNERS: Readonly<Record<string, readonly string[]>> = {
   zod: ["protocol", "settings"],
   "@grpc/grpc-js": ["grpc"],
   "@grpc/proto-loader": ["grpc"],
+  "@grpc/reflection": ["grpc"],
+  "grpc-health-check": ["grpc"],
 };
 
 const IMPORT =

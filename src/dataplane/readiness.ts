@@ -18,8 +18,10 @@ export interface StartupTarget {
 export class Readiness {
   readonly #loadAtStartup: boolean;
   readonly #isReady: (target: StartupTarget) => boolean;
+  readonly #listeners: ((ready: boolean) => void)[] = [];
   #listening = false;
   #targets: readonly StartupTarget[] | undefined;
+  #last: boolean | undefined;
 
   /**
    * @param loadAtStartup `load_models_at_startup`
@@ -30,14 +32,29 @@ export class Readiness {
     this.#isReady = isReady;
   }
 
+  /** Calls `listener` whenever readiness flips (after `changed()` or a mark). */
+  onChange(listener: (ready: boolean) => void): void {
+    this.#listeners.push(listener);
+  }
+
   /** Records that every server listens. */
   markListening(): void {
     this.#listening = true;
+    this.changed();
   }
 
   /** Records the end of startup loading and which models it tried. */
   markStartupDone(targets: readonly StartupTarget[]): void {
     this.#targets = targets;
+    this.changed();
+  }
+
+  /** Re-evaluates readiness (a model changed state) and notifies on a flip. */
+  changed(): void {
+    const ready = this.ready;
+    if (ready === this.#last) return;
+    this.#last = ready;
+    for (const listener of this.#listeners) listener(ready);
   }
 
   /** Whether the server is ready to serve. */

@@ -30,6 +30,8 @@ export interface RegistryOptions {
   logger: Logger;
   /** How long an unload or reload waits for in-flight requests. */
   drainTimeoutMs: number;
+  /** Called after any model changes state (readiness and health follow it). */
+  onChange?: () => void;
 }
 
 /** Lifecycle state of one version: FAILED shows as UNAVAILABLE in the index. */
@@ -150,6 +152,12 @@ export class ModelRegistry {
       : { name, version, state: slot.state, reason: slot.reason };
   }
 
+  /** Forgets the cached default version of `name` and tells the listener. */
+  #changed(name: string): void {
+    this.#defaults.delete(name);
+    this.#options.onChange?.();
+  }
+
   #resolve(name: string, version: string | undefined): ModelHandle {
     const versions = this.#models.get(name);
     if (versions === undefined || versions.size === 0) throw new ModelNotFoundError(name, version);
@@ -183,7 +191,7 @@ export class ModelRegistry {
     const isReload = existing?.state === "READY" && existing.handle !== undefined;
     const slot: Slot = isReload ? existing : { state: "LOADING", reason: "" };
     if (!isReload) versions.set(version, slot);
-    this.#defaults.delete(name);
+    this.#changed(name);
     let model: MLModel | undefined;
     try {
       model = await this.#options.create(settings);
@@ -201,7 +209,7 @@ export class ModelRegistry {
       } else {
         slot.state = "FAILED";
         slot.reason = reason;
-        this.#defaults.delete(name);
+        this.#changed(name);
       }
       await model?.unload().catch(() => {});
       throw err;
@@ -211,7 +219,7 @@ export class ModelRegistry {
     slot.handle = new ModelHandle(model);
     slot.state = "READY";
     slot.reason = "";
-    this.#defaults.delete(name);
+    this.#changed(name);
     log.info(isReload ? "Reloaded model" : "Loaded model");
     if (previous !== undefined) await this.#release(previous, log);
   }
@@ -222,11 +230,11 @@ export class ModelRegistry {
     if (versions === undefined || slot === undefined) return;
     const log = this.#options.logger.forModel(name, version);
     slot.state = "UNLOADING";
-    this.#defaults.delete(name);
+    this.#changed(name);
     if (slot.handle !== undefined) await this.#release(slot.handle, log);
     versions.delete(version);
     if (versions.size === 0) this.#models.delete(name);
-    this.#defaults.delete(name);
+    this.#changed(name);
     log.info("Unloaded model");
   }
 

@@ -7,6 +7,7 @@
  */
 
 import { decodeJsonRequest } from "../protocol/json_request.ts";
+import { withLazyHeaders } from "../protocol/parameters.ts";
 import { encodeJsonResponse } from "../protocol/json_response.ts";
 import type { InferenceRequest, InferenceResponse, Parameters } from "../protocol/types.ts";
 import { type Body, isPlainBody, parseJson, readBody } from "./body.ts";
@@ -41,47 +42,9 @@ export function writeInferenceResponse(
   return jsonText(encodeJsonResponse(response), 200, options, headers);
 }
 
-/**
- * Copies `parameters` with `headers` set to the HTTP headers (replacing any
- * the client sent).
- */
+/** Copies `parameters` with `headers` set to the HTTP headers (built on first read). */
 export function withHeaders(parameters: Parameters | undefined, headers: Headers): Parameters {
-  return new HttpParameters(parameters, headers) as unknown as Parameters;
-}
-
-/**
- * Request parameters whose `headers` entry is built from the HTTP headers on
- * first read: most runtimes never look, and copying every header costs more
- * than the rest of a small request. The getter lives on the prototype, so
- * every instance shares one hidden class (a per-object `defineProperty`
- * accessor made V8's young-generation collections 50 times slower).
- */
-class HttpParameters {
-  readonly #source: Headers;
-
-  constructor(client: Parameters | undefined, source: Headers) {
-    this.#source = source;
-    if (client !== undefined) {
-      for (const key of Object.keys(client)) {
-        if (key !== "headers") (this as Record<string, unknown>)[key] = client[key];
-      }
-    }
-  }
-
-  get headers(): Record<string, string> {
-    const record = headerRecord(this.#source);
-    this.headers = record;
-    return record;
-  }
-
-  set headers(value: Record<string, string>) {
-    Object.defineProperty(this, "headers", {
-      value,
-      writable: true,
-      enumerable: true,
-      configurable: true,
-    });
-  }
+  return withLazyHeaders(parameters, () => headerRecord(headers));
 }
 
 /** HTTP headers as a plain object (names are lower-case in `Headers`). */

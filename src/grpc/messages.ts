@@ -1,0 +1,444 @@
+/**
+ * Encoding and decoding of the V2 gRPC messages, straight to and from the
+ * server's protocol types (no intermediate message objects). Field numbers
+ * are those of `proto/dataplane.proto`; fields may arrive in any order
+ * (ModelMesh appends `model_name` at the end of requests it forwards).
+ *
+ * @module
+ */
+
+import { InvalidRequestError } from "../errors.ts";
+import { type Datatype, elementCount, isDatatype, MAX_DIMENSIONS } from "../protocol/datatypes.ts";
+import { checkedData } from "../protocol/outputs.ts";
+import { decodeRawTensor, encodeRawTensor } from "../protocol/raw_tensor.ts";
+import type {
+  InferenceRequest,
+  InferenceResponse,
+  MetadataTensor,
+  ModelMetadata,
+  Parameters,
+  RepositoryIndexItem,
+  RequestInput,
+  RequestOutput,
+  ServerMetadata,
+} from "../protocol/types.ts";
+import {
+  CONTENTS_FIELD,
+  type ContentsSpan,
+  decodeContents,
+  encodeContents,
+  scanContents,
+} from "./contents.ts";
+import { ProtoEncoder, ProtoReader, WIRE } from "./wire.ts";
+
+/** A decoded `ModelInferRequest`. */
+export interface DecodedInferRequest {
+  request: InferenceRequest;
+  modelName: string;
+  modelVersion: string;
+  /** Whether the request carried `raw_input_contents` (answer raw, then). */
+  raw: boolean;
+}
+
+interface PendingInput {
+  name: string;
+  datatype: string;
+  shape: number[];
+  parameters?: Parameters;
+  contents: ContentsSpan[];
+}
+
+/**
+ * Decodes a `ModelInferRequest`.
+ *
+ * @throws {InvalidRequestError} naming the problem (malformed bytes, unknown
+ * datatype, data that does not match the shape)
+ */
+export function decodeModelInferRequest(buf: Uint8Array): DecodedInferRequest {
+  const reader = new ProtoReader(buf);
+  let modelName = "";
+  let modelVersion = "";
+  let id: string | undefined;
+  let parameters: Parameters | undefined;
+  const pending: PendingInput[] = [];
+  const outputs: RequestOutput[] = [];
+  const raw: Uint8Array[] = [];
+  while (!reader.done) {
+    const tag = reader.tag();
+    const wireType = tag & 7;
+    switch (tag >>> 3) {
+      case 1:
+        reader.expect(wireType, WIRE.LEN, "model_name");
+        modelName = reader.string();
+        break;
+      case 2:
+        reader.expect(wireType, WIRE.LEN, "model_version");
+        modelVersion = reader.string();
+        break;
+      case 3:
+        reader.expect(wireType, WIRE.LEN, "id");
+        id = reader.string();
+        break;
+      case 4:
+        reader.expect(wireType, WIRE.LEN, "parameters");
+        parameters ??= {};
+        readParameterEntry(buf, reader.span(), parameters);
+        break;
+      case 5:
+        reader.expect(wireType, WIRE.LEN, "inputs");
+        pending.push(readInput(buf, reader.span()));
+        break;
+      case 6:
+        reader.expect(wireType, WIRE.LEN, "outputs");
+        outputs.push(readRequestedOutput(buf, reader.span()));
+        break;
+      case 7:
+        reader.expect(wireType, WIRE.LEN, "raw_input_contents");
+        raw.push(reader.bytes());
+        break;
+      default:
+        reader.skip(wireType);
+    }
+  }
+  const inputs = assignData(buf, pending, raw);
+  const request: InferenceRequest = { inputs };
+  if (id !== undefined) request.id = id;
+  if (parameters !== undefined) request.parameters = parameters;
+  if (outputs.length > 0) request.outputs = outputs;
+  return { request, modelName, modelVersion, raw: raw.length > 0 };
+}
+
+function readInput(buf: Uint8Array, [start, end]: [number, number]): PendingInput {
+  const reader = new ProtoReader(buf, start, end);
+  const input: PendingInput = { name: "", datatype: "", shape: [], contents: [] };
+  while (!reader.done) {
+    const tag = reader.tag();
+    const wireType = tag & 7;
+    switch (tag >>> 3) {
+      case 1:
+        input.name = reader.string();
+        break;
+      case 2:
+        input.datatype = reader.string();
+        break;
+      case 3:
+        readShape(reader, wireType, input.shape);
+        break;
+      case 4:
+        input.parameters ??= {};
+        readParameterEntry(buf, reader.span(), input.parameters);
+        break;
+      case 5: {
+        reader.expect(wireType, WIRE.LEN, "contents");
+        const [s, e] = reader.span();
+        input.contents.push(...scanContents(buf, s, e));
+        break;
+      }
+      default:
+        reader.skip(wireType);
+    }
+  }
+  return input;
+}
+
+function readShape(reader: ProtoReader, wireType: number, shape: number[]): void {
+  if (wireType === WIRE.LEN) {
+    const [start, end] = reader.span();
+    const inner = new ProtoReader(reader.buf, start, end);
+    while (!inner.done) shape.push(inner.int64("shape"));
+  } else {
+    shape.push(reader.int64("shape"));
+  }
+  if (shape.length > MAX_DIMENSIONS) {
+    throw new InvalidRequestError(
+      `Invalid inference request: a shape has more than ${MAX_DIMENSIONS} dimensions`,
+    );
+  }
+}
+
+/** Turns pending inputs into inputs with data, consuming raw contents in order. */
+function assignData(buf: Uint8Array, pending: PendingInput[], raw: Uint8Array[]): RequestInput[] {
+  let nextRaw = 0;
+  const inputs = pending.map((input, index): RequestInput => {
+    const label = `Input '${input.name}'`;
+    if (input.name === "") {
+      throw new InvalidRequestError(`Invalid inference request: inputs[${index}].name is empty`);
+    }
+    if (!isDatatype(input.datatype)) {
+      throw new InvalidRequestError(`${label}: unknown datatype ${JSON.stringify(input.datatype)}`);
+    }
+    for (const dim of input.shape) {
+      if (dim < 0) {
+        throw new InvalidRequestError(`${label}: shape [${input.shape}] has a negative dimension`);
+      }
+    }
+    const datatype: Datatype = input.datatype;
+    const count = elementCount(input.shape);
+    if (count < 0) {
+      throw new InvalidRequestError(`${label}: shape [${input.shape}] holds too many elements`);
+    }
+    let data;
+    if (input.contents.length > 0) {
+      data = decodeContents(buf, input.contents, datatype, count, label);
+    } else if (nextRaw < raw.length) {
+      data = decodeRawTensor(raw[nextRaw++]!, { name: input.name, datatype, shape: input.shape });
+    } else if (count === 0) {
+      data = decodeContents(buf, [], datatype, 0, label);
+    } else {
+      throw new InvalidRequestError(`${label}: no data (set contents or raw_input_contents)`);
+    }
+    const decoded: RequestInput = { name: input.name, datatype, shape: input.shape, data };
+    if (input.parameters !== undefined) decoded.parameters = input.parameters;
+    return decoded;
+  });
+  if (nextRaw < raw.length) {
+    throw new InvalidRequestError(
+      `Invalid inference request: raw_input_contents has ${raw.length} entries ` +
+        `but only ${nextRaw} inputs have no typed contents`,
+    );
+  }
+  return inputs;
+}
+
+function readRequestedOutput(buf: Uint8Array, [start, end]: [number, number]): RequestOutput {
+  const reader = new ProtoReader(buf, start, end);
+  const output: RequestOutput = { name: "" };
+  while (!reader.done) {
+    const tag = reader.tag();
+    switch (tag >>> 3) {
+      case 1:
+        output.name = reader.string();
+        break;
+      case 2:
+        output.parameters ??= {};
+        readParameterEntry(buf, reader.span(), output.parameters);
+        break;
+      default:
+        reader.skip(tag & 7);
+    }
+  }
+  return output;
+}
+
+/** Reads one `map<string, InferParameter>` entry into `target`. */
+function readParameterEntry(
+  buf: Uint8Array,
+  [start, end]: [number, number],
+  target: Parameters,
+): void {
+  const reader = new ProtoReader(buf, start, end);
+  let key = "";
+  let value: unknown;
+  while (!reader.done) {
+    const tag = reader.tag();
+    switch (tag >>> 3) {
+      case 1:
+        key = reader.string();
+        break;
+      case 2:
+        value = readParameterValue(buf, reader.span());
+        break;
+      default:
+        reader.skip(tag & 7);
+    }
+  }
+  if (value !== undefined) target[key] = value;
+}
+
+function readParameterValue(buf: Uint8Array, [start, end]: [number, number]): unknown {
+  const reader = new ProtoReader(buf, start, end);
+  let value: unknown;
+  while (!reader.done) {
+    const tag = reader.tag();
+    switch (tag >>> 3) {
+      case 1:
+        value = reader.uint32() !== 0;
+        break;
+      case 2:
+        value = reader.int64Loose(true);
+        break;
+      case 3:
+        value = reader.string();
+        break;
+      case 4:
+        value = reader.double();
+        break;
+      case 5:
+        value = reader.int64Loose(false);
+        break;
+      default:
+        reader.skip(tag & 7);
+    }
+  }
+  return value;
+}
+
+/** Reads `{ name = 1; version = 2 }` (ModelReadyRequest, ModelMetadataRequest). */
+export function decodeNameVersion(buf: Uint8Array): { name: string; version: string } {
+  const reader = new ProtoReader(buf);
+  let name = "";
+  let version = "";
+  while (!reader.done) {
+    const tag = reader.tag();
+    switch (tag >>> 3) {
+      case 1:
+        name = reader.string();
+        break;
+      case 2:
+        version = reader.string();
+        break;
+      default:
+        reader.skip(tag & 7);
+    }
+  }
+  return { name, version };
+}
+
+/** Reads `RepositoryIndexRequest` (`ready = 2`). */
+export function decodeRepositoryIndexRequest(buf: Uint8Array): { ready: boolean } {
+  const reader = new ProtoReader(buf);
+  let ready = false;
+  while (!reader.done) {
+    const tag = reader.tag();
+    if (tag >>> 3 === 2 && (tag & 7) === WIRE.VARINT) ready = reader.uint32() !== 0;
+    else reader.skip(tag & 7);
+  }
+  return { ready };
+}
+
+/** Reads the model name (`model_name = 2`) of repository load and unload requests. */
+export function decodeRepositoryModelRequest(buf: Uint8Array): { modelName: string } {
+  const reader = new ProtoReader(buf);
+  let modelName = "";
+  while (!reader.done) {
+    const tag = reader.tag();
+    if (tag >>> 3 === 2 && (tag & 7) === WIRE.LEN) modelName = reader.string();
+    else reader.skip(tag & 7);
+  }
+  return { modelName };
+}
+
+/** `{ bool = 1 }`: ServerLive, ServerReady and ModelReady responses. */
+export function encodeBoolResponse(value: boolean): Uint8Array {
+  return value ? new Uint8Array([0x08, 0x01]) : new Uint8Array(0);
+}
+
+/** `ServerMetadataResponse`. */
+export function encodeServerMetadata(metadata: ServerMetadata): Uint8Array {
+  const out = new ProtoEncoder().string(1, metadata.name).string(2, metadata.version);
+  for (const extension of metadata.extensions) out.repeatedString(3, extension);
+  return out.finish();
+}
+
+/** `ModelMetadataResponse`. */
+export function encodeModelMetadata(metadata: ModelMetadata): Uint8Array {
+  const out = new ProtoEncoder().string(1, metadata.name);
+  for (const version of metadata.versions ?? []) out.repeatedString(2, version);
+  out.string(3, metadata.platform);
+  for (const tensor of metadata.inputs ?? []) out.message(4, encodeTensorMetadata(tensor));
+  for (const tensor of metadata.outputs ?? []) out.message(5, encodeTensorMetadata(tensor));
+  writeParameters(out, 6, metadata.parameters);
+  return out.finish();
+}
+
+function encodeTensorMetadata(tensor: MetadataTensor): ProtoEncoder {
+  const out = new ProtoEncoder().string(1, tensor.name).string(2, tensor.datatype);
+  writeShape(out, 3, tensor.shape);
+  writeParameters(out, 4, tensor.parameters);
+  return out;
+}
+
+/**
+ * `ModelInferResponse`: outputs as typed contents, or all of them in
+ * `raw_output_contents` when `raw`.
+ *
+ * @throws {InvalidRequestError} for an FP16 output in a typed response (no
+ * typed field exists for it; the client must ask in raw form)
+ * @throws {ServerError} when an output disagrees with its shape
+ */
+export function encodeModelInferResponse(response: InferenceResponse, raw: boolean): Uint8Array {
+  const out = new ProtoEncoder()
+    .string(1, response.model_name)
+    .string(2, response.model_version ?? "")
+    .string(3, response.id ?? "");
+  writeParameters(out, 4, response.parameters);
+  const rawContents: Uint8Array[] = [];
+  for (const output of response.outputs) {
+    const data = checkedData(output);
+    const tensor = new ProtoEncoder().string(1, output.name).string(2, output.datatype);
+    writeShape(tensor, 3, output.shape);
+    writeParameters(tensor, 4, output.parameters);
+    if (raw) {
+      rawContents.push(encodeRawTensor(data));
+    } else {
+      if (CONTENTS_FIELD[output.datatype] === undefined) {
+        throw new InvalidRequestError(
+          `Output '${output.name}' is ${output.datatype}, which has no typed contents field: ` +
+            `send the request with raw_input_contents to receive raw outputs`,
+        );
+      }
+      const contents = new ProtoEncoder();
+      encodeContents(contents, output.datatype, data);
+      tensor.message(5, contents);
+    }
+    out.message(5, tensor);
+  }
+  for (const bytes of rawContents) out.bytes(6, bytes);
+  return out.finish();
+}
+
+/** `RepositoryIndexResponse`. */
+export function encodeRepositoryIndex(items: readonly RepositoryIndexItem[]): Uint8Array {
+  const out = new ProtoEncoder();
+  for (const item of items) {
+    const entry = new ProtoEncoder()
+      .string(1, item.name)
+      .string(2, item.version ?? "")
+      .string(3, item.state)
+      .string(4, item.reason);
+    out.message(1, entry);
+  }
+  return out.finish();
+}
+
+function writeShape(out: ProtoEncoder, field: number, shape: readonly number[]): void {
+  if (shape.length === 0) return;
+  const packed = new ProtoEncoder();
+  for (const dim of shape) packed.int(dim);
+  out.message(field, packed);
+}
+
+/**
+ * Writes a `map<string, InferParameter>`. Booleans, strings, numbers and
+ * bigints map to their oneof member; `headers` (sent as metadata) and values
+ * a parameter cannot hold (objects, lists, null) are left out, as MLServer
+ * does.
+ */
+function writeParameters(
+  out: ProtoEncoder,
+  field: number,
+  parameters: Parameters | undefined,
+): void {
+  if (parameters === undefined || parameters === null) return;
+  for (const [key, value] of Object.entries(parameters)) {
+    if (key === "headers") continue;
+    const param = new ProtoEncoder();
+    if (typeof value === "boolean") {
+      param.tag(1, WIRE.VARINT).uint32(value ? 1 : 0);
+    } else if (typeof value === "string") {
+      param.repeatedString(3, value);
+    } else if (typeof value === "number") {
+      if (Number.isSafeInteger(value)) param.tag(2, WIRE.VARINT).int(value);
+      else param.tag(4, WIRE.FIXED64).double(value);
+    } else if (typeof value === "bigint") {
+      const big = BigInt.asUintN(64, value);
+      param.tag(value < 0n || value <= 0x7fffffffffffffffn ? 2 : 5, WIRE.VARINT)
+        .varint64(Number(big & 0xffffffffn), Number(big >> 32n));
+    } else {
+      continue;
+    }
+    const entry = new ProtoEncoder().string(1, key);
+    entry.message(2, param);
+    out.message(field, entry);
+  }
+}

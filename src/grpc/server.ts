@@ -1,0 +1,98 @@
+/**
+ * The gRPC server: both inference services, the standard
+ * `grpc.health.v1.Health` service (serving status follows readiness) and
+ * server reflection, on `host:grpc_port` with `grpc_max_message_length`
+ * applied both ways.
+ *
+ * @module
+ */
+
+import * as grpc from "@grpc/grpc-js";
+import { fromJSON, loadSync } from "@grpc/proto-loader";
+import { ReflectionService } from "@grpc/reflection";
+import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
+import type { Logger } from "../logging.ts";
+import { PROTO_DESCRIPTOR } from "./proto_descriptor.ts";
+import { type GrpcDeps, inferenceService, modelRepositoryService } from "./service.ts";
+
+/** How to start the gRPC server. */
+export interface GrpcServerOptions extends GrpcDeps {
+  host: string;
+  port: number;
+  /** Bytes each way; -1 for no limit. */
+  maxMessageLength: number;
+  logger: Logger;
+}
+
+/** Services whose health status follows the server's readiness. */
+const HEALTH_SERVICES = ["", "inference.GRPCInferenceService"];
+
+/** A listening gRPC server. */
+export class GrpcServer {
+  readonly #server: grpc.Server;
+  readonly #health: HealthImplementation;
+  readonly port: number;
+
+  private constructor(server: grpc.Server, health: HealthImplementation, port: number) {
+    this.#server = server;
+    this.#health = health;
+    this.port = port;
+  }
+
+  /** Binds and starts serving. */
+  static async start(options: GrpcServerOptions): Promise<GrpcServer> {
+    const limit = options.maxMessageLength;
+    const server = new grpc.Server({
+      "grpc.max_receive_message_length": limit,
+      "grpc.max_send_message_length": limit,
+    });
+    for (const service of [inferenceService(options), modelRepositoryService(options)]) {
+      server.addService(service.definition, service.implementation);
+    }
+    const health = new HealthImplementation(
+      Object.fromEntries(HEALTH_SERVICES.map((name) => [name, "NOT_SERVING" as const])),
+    );
+    health.addToServer(server);
+    const definitions = {
+      ...fromJSON(PROTO_DESCRIPTOR as Parameters<typeof fromJSON>[0], { keepCase: true }),
+      ...loadSync(healthProtoPath, { keepCase: true }),
+    };
+    new ReflectionService(definitions).addToServer(server);
+    const address = `${
+      options.host.includes(":") ? `[${options.host}]` : options.host
+    }:${options.port}`;
+    const port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => {
+        if (err === null) resolve(bound);
+        else reject(new Error(`Cannot listen for gRPC on ${address}: ${err.message}`));
+      });
+    });
+    options.logger.info(`gRPC server running on http://${options.host}:${port}`);
+    return new GrpcServer(server, health, port);
+  }
+
+  /** Sets the health status of the server and the inference service. */
+  setServing(serving: boolean): void {
+    for (const name of HEALTH_SERVICES) {
+      this.#health.setStatus(name, serving ? "SERVING" : "NOT_SERVING");
+    }
+  }
+
+  /**
+   * Stops accepting calls and waits for running ones up to `timeoutMs`, then
+   * cancels what is left.
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    this.setServing(false);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const graceful = new Promise<void>((resolve) => this.#server.tryShutdown(() => resolve()));
+    const forced = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.#server.forceShutdown();
+        resolve();
+      }, timeoutMs);
+    });
+    await Promise.race([graceful, forced]);
+    clearTimeout(timer);
+  }
+}

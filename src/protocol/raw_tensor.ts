@@ -1,0 +1,156 @@
+/**
+ * The raw tensor layout shared by gRPC `raw_input_contents` /
+ * `raw_output_contents` and REST's binary tensor extension: little-endian,
+ * row-major, no padding; BOOL one byte per element; each BYTES element a
+ * 4-byte little-endian length followed by its bytes. Numeric tensors are
+ * decoded as views into the received bytes (copied only when misaligned).
+ *
+ * @module
+ */
+
+import { InvalidRequestError } from "../errors.ts";
+import {
+  type BytesElement,
+  type Datatype,
+  DATATYPE_INFO,
+  elementCount,
+  type TensorData,
+  type TypedArray,
+} from "./datatypes.ts";
+
+/** What raw decoding needs to know about a tensor. */
+export interface RawTensor {
+  readonly name: string;
+  readonly datatype: Datatype;
+  readonly shape: readonly number[];
+}
+
+/**
+ * Decodes raw bytes into tensor data.
+ *
+ * @param what how errors name the tensor; default `Input '<name>'`
+ * @throws {InvalidRequestError} when the byte count does not match the shape,
+ * a BYTES length runs past the end, or a BOOL byte is not 0 or 1
+ */
+export function decodeRawTensor(bytes: Uint8Array, tensor: RawTensor, what?: string): TensorData {
+  const label = what ?? `Input '${tensor.name}'`;
+  const count = elementCount(tensor.shape);
+  if (count < 0) {
+    throw new InvalidRequestError(`${label}: shape [${tensor.shape}] holds too many elements`);
+  }
+  if (tensor.datatype === "BYTES") return decodeRawBytes(bytes, count, tensor.shape, label);
+  const info = DATATYPE_INFO[tensor.datatype];
+  const expected = count * info.size;
+  if (bytes.byteLength !== expected) {
+    throw new InvalidRequestError(
+      `${label}: raw data has ${bytes.byteLength} bytes, shape [${tensor.shape}] of ` +
+        `${tensor.datatype} needs ${expected}`,
+    );
+  }
+  if (tensor.datatype === "BOOL") {
+    for (let i = 0; i < bytes.byteLength; i++) {
+      if ((bytes[i] as number) > 1) {
+        throw new InvalidRequestError(
+          `${label}: BOOL element ${i} is ${bytes[i]}, expected 0 or 1`,
+        );
+      }
+    }
+  }
+  return info.view(bytes.buffer, bytes.byteOffset, count);
+}
+
+function decodeRawBytes(
+  bytes: Uint8Array,
+  count: number,
+  shape: readonly number[],
+  label: string,
+): BytesElement[] {
+  const out: BytesElement[] = [];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let offset = 0;
+  while (offset < bytes.byteLength) {
+    if (out.length === count) {
+      throw new InvalidRequestError(
+        `${label}: raw BYTES data has more than the ${count} elements shape [${shape}] holds`,
+      );
+    }
+    if (offset + 4 > bytes.byteLength) {
+      throw new InvalidRequestError(
+        `${label}: raw BYTES element ${out.length} has a truncated length prefix`,
+      );
+    }
+    const length = view.getUint32(offset, true);
+    offset += 4;
+    if (offset + length > bytes.byteLength) {
+      throw new InvalidRequestError(
+        `${label}: raw BYTES element ${out.length} claims ${length} bytes, ` +
+          `only ${bytes.byteLength - offset} remain`,
+      );
+    }
+    out.push(bytes.subarray(offset, offset + length));
+    offset += length;
+  }
+  if (out.length !== count) {
+    throw new InvalidRequestError(
+      `${label}: raw BYTES data has ${out.length} elements, shape [${shape}] needs ${count}`,
+    );
+  }
+  return out;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * The raw bytes of tensor data: a view of a typed array's own bytes (no
+ * copy), or the length-prefixed layout for BYTES.
+ */
+export function encodeRawTensor(data: TensorData): Uint8Array {
+  if (!Array.isArray(data)) {
+    const typed = data as TypedArray;
+    return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
+  }
+  const elements = data.map((item) => typeof item === "string" ? utf8.encode(item) : item);
+  let size = 0;
+  for (const element of elements) size += 4 + element.byteLength;
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  let offset = 0;
+  for (const element of elements) {
+    view.setUint32(offset, element.byteLength, true);
+    out.set(element, offset + 4);
+    offset += 4 + element.byteLength;
+  }
+  return out;
+}
+
+/** Size in bytes of raw tensor data, without building it. */
+export function rawByteLength(data: TensorData): number {
+  if (!Array.isArray(data)) return (data as TypedArray).byteLength;
+  let size = 0;
+  for (const item of data) {
+    size += 4 + (typeof item === "string" ? utf8Length(item) : item.byteLength);
+  }
+  return size;
+}
+
+/** UTF-8 length of a string without encoding it. */
+export function utf8Length(text: string): number {
+  let length = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) length += 1;
+    else if (code < 0x800) length += 2;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        length += 4;
+        i++;
+      } else {
+        length += 3;
+      }
+    } else {
+      length += 3;
+    }
+  }
+  return length;
+}
