@@ -202,7 +202,9 @@ function finish(
   model: MLModel,
 ): InferenceResponse {
   response.model_name = name;
-  if (request.id !== undefined) response.id = request.id;
+  // The answer carries the request's id, whatever the runtime put there.
+  if (request.id === undefined) delete response.id;
+  else response.id = request.id;
   if (response.model_version === undefined && model.version !== undefined) {
     response.model_version = model.version;
   }

@@ -221,6 +221,46 @@ function repositoryHandlers(repository: RepositoryHandlers): Record<string, Unar
 }
 
 /**
+ * The messages of a client stream, read through events. (The stream's own
+ * async iterator destroys the call when the client half-closes, which
+ * grpc-js reports as CANCELLED before the server has answered.)
+ */
+function messages(call: grpc.ServerDuplexStream<Buffer, Buffer>): AsyncIterator<Buffer> {
+  const queue: Buffer[] = [];
+  let ended = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    wake?.();
+    wake = undefined;
+  };
+  call.on("data", (message: Buffer) => {
+    queue.push(message);
+    notify();
+  });
+  const finish = (): void => {
+    ended = true;
+    notify();
+  };
+  call.on("end", finish);
+  call.on("cancelled", finish);
+  call.on("error", (err: unknown) => {
+    failure = err;
+    notify();
+  });
+  return {
+    async next(): Promise<IteratorResult<Buffer>> {
+      while (queue.length === 0 && !ended && failure === undefined) {
+        await new Promise<void>((resolve) => wake = resolve);
+      }
+      if (queue.length > 0) return { done: false, value: queue.shift()! };
+      if (failure !== undefined) throw failure;
+      return { done: true, value: undefined };
+    },
+  };
+}
+
+/**
  * ModelStreamInfer: the first message fixes the model, the version and the
  * raw-or-typed answer form; every later request keeps the first one's id (as
  * MLServer does). Responses stream back as the model yields them; an error
@@ -233,7 +273,7 @@ function streamInfer(
 ): grpc.handleBidiStreamingCall<Buffer, Buffer> {
   return (call) => {
     const run = async (): Promise<grpc.Metadata | undefined> => {
-      const incoming = call[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+      const incoming = messages(call);
       const first = await incoming.next();
       if (first.done) return undefined;
       const head = readInfer(first.value, call.metadata);
