@@ -46,6 +46,7 @@ const PACKAGE_OWNERS: Readonly<Record<string, readonly string[]>> = {
   "@grpc/reflection": ["grpc"],
   "grpc-health-check": ["grpc"],
 };
+// Test-only packages (protobufjs, yaml) never appear in src/: unlisted above.
 
 const IMPORT =
   /(?:^|\n)\s*(?:import|export)\s[^"']*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
