@@ -12,11 +12,13 @@
 
 import { parseArgs } from "node:util";
 import { printTable, type Row } from "./lib/table.ts";
+import { grpcCases } from "./grpc.ts";
 import { restSmall, startup } from "./rest.ts";
 
 const CASES: Record<string, (duration: number, pairs: number) => Promise<Row[]>> = {
   rest: restSmall,
   startup: (_duration, pairs) => startup(pairs),
+  grpc: (duration, pairs) => grpcCases(pairs, duration < 5),
 };
 
 const { values, positionals } = parseArgs({
