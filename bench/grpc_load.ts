@@ -12,7 +12,7 @@ const [port, calls, concurrency, size] = [
   Number(Deno.args[0]),
   Number(Deno.args[1]),
   Number(Deno.args[2]),
-  Deno.args[3],
+  Deno.args[3] ?? "small",
 ];
 const root = new URL("../proto/", import.meta.url).pathname;
 // deno-lint-ignore no-explicit-any
