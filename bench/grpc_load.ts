@@ -16,9 +16,10 @@ const [port, calls, concurrency, size] = [
 ];
 const root = new URL("../proto/", import.meta.url).pathname;
 // deno-lint-ignore no-explicit-any
+type Any = any;
 const service = loadSync([`${root}dataplane.proto`], {
   keepCase: true,
-})["inference.GRPCInferenceService"] as any;
+})["inference.GRPCInferenceService"] as Any;
 
 /** The request both servers get, encoded once by protobufjs. */
 export function benchRequest(kind: string): Buffer {

@@ -12,7 +12,7 @@
  * @module
  */
 
-export { MLModel, type ModelSettingsLike } from "./runtime/model.ts";
+export { type CodecChoice, MLModel, type ModelSettingsLike } from "./runtime/model.ts";
 export { getModelUri, type GetModelUriOptions } from "./runtime/model_uri.ts";
 export {
   CodecError,
@@ -46,3 +46,19 @@ export type {
 export type { BytesElement, Datatype, TensorData, TypedArray } from "./protocol/datatypes.ts";
 export type { ModelParameters, ModelSettings } from "./settings/model_settings.ts";
 export { createLogger, type Logger, type LoggerOptions, type LogLevel } from "./logging.ts";
+export type {
+  Column,
+  InputCodec,
+  InputDecoder,
+  RequestCodec,
+  Table,
+  Tensor,
+  TensorLike,
+} from "./codecs/codec.ts";
+export { CodecRegistry, defaultCodecs } from "./codecs/registry.ts";
+export { NumpyCodec } from "./codecs/tensor.ts";
+export { StringCodec } from "./codecs/string.ts";
+export { Base64Codec } from "./codecs/base64.ts";
+export { DatetimeCodec } from "./codecs/datetime.ts";
+export { NumpyRequestCodec, StringRequestCodec } from "./codecs/request.ts";
+export { PandasCodec } from "./codecs/pandas.ts";

@@ -6,13 +6,20 @@
  * @module
  */
 
+import type { InputCodec, RequestCodec, TensorLike } from "../codecs/codec.ts";
+import { type CodecRegistry, defaultCodecs } from "../codecs/registry.ts";
+import { CodecError } from "../errors.ts";
 import type { ModelSettings } from "../settings/model_settings.ts";
 import type {
   InferenceRequest,
   InferenceResponse,
   MetadataTensor,
   ModelMetadata,
+  ResponseOutput,
 } from "../protocol/types.ts";
+
+/** A codec named by content type, or the codec itself. */
+export type CodecChoice<C> = string | C;
 
 /**
  * Base class of every model runtime.
@@ -48,6 +55,11 @@ export abstract class MLModel {
   readonly settings: ModelSettings;
   /** Whether the model is loaded and serving; the server sets it. */
   ready = false;
+  /**
+   * This model's codecs: MLServer's built-ins, which a runtime may extend
+   * (`this.codecs.addInputCodec(myCodec)`) in its constructor or `load()`.
+   */
+  readonly codecs: CodecRegistry = defaultCodecs();
 
   /**
    * @param settings resolved settings; a partial object (name and
@@ -87,6 +99,97 @@ export abstract class MLModel {
   /** Releases what load() acquired. */
   unload(): Promise<boolean> {
     return Promise.resolve(true);
+  }
+
+  /**
+   * Decodes one input. The content type comes from the input's own
+   * `parameters.content_type`, else the model's `inputs` metadata, else
+   * `defaultCodec`; with none of them (or an unknown one), the raw tensor
+   * data is returned.
+   *
+   * @example
+   * ```ts
+   * import { MLModel, type InferenceRequest, type InferenceResponse } from "mlserver";
+   * class Greeter extends MLModel {
+   *   predict(request: InferenceRequest): Promise<InferenceResponse> {
+   *     const names = this.decode(request.inputs[0]!, "str") as string[];
+   *     return Promise.resolve({ model_name: this.name, outputs: [this.encode("greeting", names.map((n) => `hi ${n}`))] });
+   *   }
+   * }
+   * const out = await new Greeter({ name: "g" }).predict({
+   *   inputs: [{ name: "who", datatype: "BYTES", shape: [1], data: ["ada"] }],
+   * });
+   * console.assert(out.outputs[0]!.data[0] === "hi ada");
+   * ```
+   */
+  decode(input: TensorLike, defaultCodec?: CodecChoice<InputCodec>): unknown {
+    const codec = this.#inputCodec(input, defaultCodec);
+    return codec === undefined ? input.data : codec.decode(input);
+  }
+
+  /**
+   * Decodes a whole request: the request's own `parameters.content_type`,
+   * else the model's `parameters.content_type`, else `defaultCodec`; with
+   * none, the request itself. Inputs with their own content type are decoded
+   * by it (a `pd` table gets `str` columns as strings).
+   */
+  decodeRequest(request: InferenceRequest, defaultCodec?: CodecChoice<RequestCodec>): unknown {
+    const contentType = request.parameters?.content_type ?? this.settings.parameters.content_type;
+    const codec = (contentType === undefined ? undefined : this.codecs.request(contentType)) ??
+      this.#choose(defaultCodec, (c) => this.codecs.request(c));
+    return codec === undefined
+      ? request
+      : codec.decodeRequest(request, (input) => this.decode(input));
+  }
+
+  /**
+   * Encodes one output: the content type of the model's `outputs` metadata
+   * for `name`, else the first codec that can encode `value`, else
+   * `defaultCodec`.
+   *
+   * @throws {CodecError} when no codec fits
+   */
+  encode(name: string, value: unknown, defaultCodec?: CodecChoice<InputCodec>): ResponseOutput {
+    const declared = this.settings.outputs.find((o) => o.name === name)?.parameters?.content_type;
+    const codec = (declared === undefined ? undefined : this.codecs.input(declared)) ??
+      this.codecs.inputFor(value) ?? this.#choose(defaultCodec, (c) => this.codecs.input(c));
+    if (codec === undefined) throw new CodecError(`Codec not found for output '${name}'`);
+    return codec.encode(name, value);
+  }
+
+  /**
+   * Encodes a whole response with the first request codec that can encode
+   * `value` (a `Tensor`: np, `string[]`: str, a `Table`: pd), else
+   * `defaultCodec`.
+   *
+   * @throws {CodecError} when no codec fits
+   */
+  encodeResponse(value: unknown, defaultCodec?: CodecChoice<RequestCodec>): InferenceResponse {
+    const codec = this.codecs.requestFor(value) ??
+      this.#choose(defaultCodec, (c) => this.codecs.request(c));
+    if (codec === undefined) throw new CodecError("Codec not found for the response");
+    return codec.encodeResponse(this.name, value, this.version);
+  }
+
+  #inputCodec(
+    input: TensorLike,
+    defaultCodec: CodecChoice<InputCodec> | undefined,
+  ): InputCodec | undefined {
+    const contentType = input.parameters?.content_type ??
+      this.settings.inputs.find((i) => i.name === input.name)?.parameters?.content_type;
+    return (contentType === undefined ? undefined : this.codecs.input(contentType)) ??
+      this.#choose(defaultCodec, (c) => this.codecs.input(c));
+  }
+
+  #choose<C>(
+    choice: CodecChoice<C> | undefined,
+    byName: (contentType: string) => C | undefined,
+  ): C | undefined {
+    if (choice === undefined) return undefined;
+    if (typeof choice !== "string") return choice;
+    const codec = byName(choice);
+    if (codec === undefined) throw new CodecError(`Codec not found for content type '${choice}'`);
+    return codec;
   }
 
   /** Model metadata; built from settings unless overridden. */
