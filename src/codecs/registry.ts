@@ -51,14 +51,14 @@ export class CodecRegistry {
   }
 
   /** Adds (or replaces) an input codec. */
-  addInputCodec(codec: InputCodec): this {
-    this.#input.set(codec.contentType, codec);
+  addInputCodec<T>(codec: InputCodec<T>): this {
+    this.#input.set(codec.contentType, codec as InputCodec);
     return this;
   }
 
   /** Adds (or replaces) a request codec. */
-  addRequestCodec(codec: RequestCodec): this {
-    this.#request.set(codec.contentType, codec);
+  addRequestCodec<T>(codec: RequestCodec<T>): this {
+    this.#request.set(codec.contentType, codec as RequestCodec);
     return this;
   }
 }
