@@ -198,7 +198,7 @@ Deno.test("a runtime extends its own codecs without touching other models", () =
   const other = new CodecModel({ name: "n" });
   model.codecs.addInputCodec({
     contentType: "csv",
-    canEncode: (v): v is string[][] => false,
+    canEncode: (_v): _v is string[][] => false,
     decode: (t) => (t.data as string[]).map((line) => line.split(",")),
     encode: (name, v) => ({
       name,
