@@ -22,7 +22,7 @@ import type { ModelSettings } from "./settings/model_settings.ts";
 import type { ServerSettings } from "./settings/server_settings.ts";
 
 /** Protocol extensions implemented by this server, advertised in `GET /v2`. */
-export const EXTENSIONS: readonly string[] = ["model_repository"];
+export const EXTENSIONS: readonly string[] = ["model_repository", "binary_tensor_data"];
 
 /** What a server is built from. */
 export interface ModelServerOptions {

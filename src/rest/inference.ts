@@ -1,45 +1,86 @@
 /**
  * Inference bodies on REST: reading a request (JSON, or JSON followed by
- * binary tensors) and writing a response, with transport headers moved into
- * and out of `parameters.headers`.
+ * binary tensors) and writing a response (JSON, or JSON followed by binary
+ * outputs), with transport headers moved into and out of
+ * `parameters.headers`.
  *
  * @module
  */
 
-import { decodeJsonRequest } from "../protocol/json_request.ts";
-import { withLazyHeaders } from "../protocol/parameters.ts";
 import { encodeJsonResponse } from "../protocol/json_response.ts";
-import type { InferenceRequest, InferenceResponse, Parameters } from "../protocol/types.ts";
+import { withLazyHeaders } from "../protocol/parameters.ts";
+import type {
+  InferenceRequest,
+  InferenceResponse,
+  MetadataTensor,
+  Parameters,
+} from "../protocol/types.ts";
+import {
+  binaryOutputNames,
+  decodeBinaryRequest,
+  decodeJsonOnly,
+  encodeBinaryResponse,
+  HEADER_LENGTH,
+} from "./binary.ts";
 import { type Body, isPlainBody, parseJson, readBody } from "./body.ts";
-import { jsonText, type ResponseOptions } from "./responses.ts";
+import { body as responseBody, jsonText, type ResponseOptions } from "./responses.ts";
+
+/** A decoded REST inference request and how its answer must be written. */
+export interface RestInference {
+  request: InferenceRequest;
+  /** The raw binary form (header length 0): every output goes back in binary. */
+  raw: boolean;
+}
 
 /**
  * Reads and decodes an inference request and attaches the HTTP headers as
  * `parameters.headers` (replacing any the client put there). A request
  * without `id` gets a fresh UUID.
+ *
+ * @param modelInputs the model's input metadata, asked for only by the raw binary form
  */
 export async function readInferenceRequest(
   request: Request,
   limit: number,
-): Promise<InferenceRequest> {
-  // The plain case reads the text directly, without the general reader's
-  // extra async step and wrapper (this path runs for every request).
-  const body: Body = isPlainBody(request.headers, limit)
-    ? { kind: "text", text: await request.text() }
-    : await readBody(request, limit, true);
-  const inference = decodeJsonRequest(parseJson(body));
-  inference.parameters = withHeaders(inference.parameters, request.headers);
+  modelInputs: () => Promise<MetadataTensor[]>,
+): Promise<RestInference> {
+  const headers = request.headers;
+  const binaryHeader = headers.get(HEADER_LENGTH);
+  let decoded: RestInference;
+  if (binaryHeader === null) {
+    // The plain case reads the text directly, without the general reader's
+    // extra async step and wrapper (this path runs for every request).
+    const body: Body = isPlainBody(headers, limit)
+      ? { kind: "text", text: await request.text() }
+      : await readBody(request, limit, true);
+    decoded = { request: decodeJsonOnly(parseJson(body)), raw: false };
+  } else {
+    const body = await readBody(request, limit, false);
+    const bytes = body.kind === "bytes" ? body.bytes : new TextEncoder().encode(body.text);
+    decoded = await decodeBinaryRequest(bytes, binaryHeader, modelInputs);
+  }
+  const inference = decoded.request;
+  inference.parameters = withHeaders(inference.parameters, headers);
   inference.id ??= crypto.randomUUID();
-  return inference;
+  return decoded;
 }
 
-/** Writes an inference response, moving `parameters.headers` to HTTP headers. */
+/**
+ * Writes an inference response, moving `parameters.headers` to HTTP headers;
+ * outputs asked for in binary follow the JSON part.
+ */
 export function writeInferenceResponse(
   response: InferenceResponse,
+  inference: RestInference,
   options: ResponseOptions,
 ): Response {
   const headers = takeResponseHeaders(response, options.headers);
-  return jsonText(encodeJsonResponse(response), 200, options, headers);
+  const binary = binaryOutputNames(inference.request, response, inference.raw);
+  if (binary.size === 0) return jsonText(encodeJsonResponse(response), 200, options, headers);
+  const { body, jsonLength } = encodeBinaryResponse(response, binary);
+  const all = headers ?? new Headers();
+  all.set(HEADER_LENGTH, String(jsonLength));
+  return responseBody(body, 200, all, options.gzip, "application/octet-stream");
 }
 
 /** Copies `parameters` with `headers` set to the HTTP headers (built on first read). */

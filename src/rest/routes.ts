@@ -33,10 +33,17 @@ function modelName(params: Params): string {
   return params.name as string;
 }
 
+/** The model's declared inputs, for the raw binary form (header length 0). */
+function inputsOf(deps: RestDeps, params: Params) {
+  return async () =>
+    (await deps.dataplane.modelMetadata(modelName(params), params.version)).inputs ?? [];
+}
+
 async function infer({ request, params, deps, options }: Context): Promise<Response> {
-  const inference = await readInferenceRequest(request, deps.settings.max_request_size);
-  const response = await deps.dataplane.infer(inference, modelName(params), params.version);
-  return writeInferenceResponse(response, options);
+  const limit = deps.settings.max_request_size;
+  const inference = await readInferenceRequest(request, limit, inputsOf(deps, params));
+  const response = await deps.dataplane.infer(inference.request, modelName(params), params.version);
+  return writeInferenceResponse(response, inference, options);
 }
 
 /**
@@ -45,7 +52,11 @@ async function infer({ request, params, deps, options }: Context): Promise<Respo
  * with an `error` event.
  */
 async function inferStream({ request, params, deps, options }: Context): Promise<Response> {
-  const inference = await readInferenceRequest(request, deps.settings.max_request_size);
+  const { request: inference } = await readInferenceRequest(
+    request,
+    deps.settings.max_request_size,
+    inputsOf(deps, params),
+  );
   const responses = deps.dataplane.inferStream(once(inference), modelName(params), params.version);
   const first = await responses.next();
   const encoder = new TextEncoder();
