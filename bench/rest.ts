@@ -24,10 +24,10 @@ const SERVE_FLAGS = [
   `${ROOT}deno.json`,
 ];
 
-/** Starts the bare baseline on a fresh port. */
-function bare(port: number): Promise<ServerProcess> {
+/** Starts a bare baseline (`bare_rest.ts` or `bare_binary.ts`) on a fresh port. */
+function bare(port: number, script = "bare_rest.ts"): Promise<ServerProcess> {
   return startServer({
-    command: [DENO, "run", "--allow-net", `${ROOT}bench/baselines/bare_rest.ts`, String(port)],
+    command: [DENO, "run", "--allow-net", `${ROOT}bench/baselines/${script}`, String(port)],
     cpus: SERVER_CPU,
     ready: () =>
       fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: "{}" }).then((r) => r.text()).then(
@@ -61,23 +61,20 @@ export function subject(port: number, env: Record<string, string> = {}): Promise
 async function measure(
   start: (port: number) => ReturnType<typeof startServer>,
   path: string,
-  body: string,
+  body: string | Uint8Array,
   connections: number,
   duration: number,
+  headers: Record<string, string> = {},
 ): Promise<WrkResult> {
   const port = freePort();
   await using _server = await start(port);
+  const url = `http://127.0.0.1:${port}${path}`;
   // Warm up the JIT before measuring.
-  await runWrk({
-    url: `http://127.0.0.1:${port}${path}`,
-    body,
-    connections,
-    durationSeconds: 2,
-    cpus: LOAD_CPU,
-  });
+  await runWrk({ url, body, headers, connections, durationSeconds: 2, cpus: LOAD_CPU });
   const result = await runWrk({
-    url: `http://127.0.0.1:${port}${path}`,
+    url,
     body,
+    headers,
     connections,
     durationSeconds: duration,
     cpus: LOAD_CPU,
@@ -161,6 +158,81 @@ export async function startup(pairs: number): Promise<Row[]> {
       ratio: `${fmt(median(rss), 1)} MiB`,
       target: "<= 120 MiB",
       ok: median(rss) <= 120,
+    },
+  ];
+}
+
+/** 1x100000 FP32 as JSON, values written as numpy's `tolist()` writes float32s. */
+function largeJsonBody(): string {
+  const values = Array.from({ length: 100_000 }, (_, i) => Math.fround(Math.sin(i) * 100));
+  return JSON.stringify({
+    inputs: [{ name: "input-0", datatype: "FP32", shape: [1, 100_000], data: values }],
+  });
+}
+
+/** 1x1,000,000 FP32 with the binary extension; outputs asked in binary. */
+function binaryBody(): { body: Uint8Array; jsonLength: number } {
+  const values = Float32Array.from({ length: 1_000_000 }, (_, i) => Math.sin(i));
+  const json = new TextEncoder().encode(JSON.stringify({
+    parameters: { binary_data_output: true },
+    inputs: [{
+      name: "input-0",
+      datatype: "FP32",
+      shape: [1, 1_000_000],
+      parameters: { binary_data_size: values.byteLength },
+    }],
+  }));
+  const body = new Uint8Array(json.byteLength + values.byteLength);
+  body.set(json);
+  body.set(new Uint8Array(values.buffer), json.byteLength);
+  return { body, jsonLength: json.byteLength };
+}
+
+/** The large-payload cases: JSON (req/s) and binary (bytes/s). */
+export async function restLarge(duration: number, pairs: number): Promise<Row[]> {
+  const json = largeJsonBody();
+  const binary = binaryBody();
+  const base = { json: [] as WrkResult[], binary: [] as WrkResult[] };
+  const ours = { json: [] as WrkResult[], binary: [] as WrkResult[] };
+  const headers = {
+    "inference-header-content-length": String(binary.jsonLength),
+    "content-type": "application/octet-stream",
+  };
+  for (let i = 0; i < pairs; i++) {
+    base.json.push(await measure(bare, "/", json, 4, duration));
+    ours.json.push(await measure(subject, "/v2/models/echo/infer", json, 4, duration));
+    base.binary.push(
+      await measure((p) => bare(p, "bare_binary.ts"), "/", binary.body, 4, duration, headers),
+    );
+    ours.binary.push(
+      await measure(subject, "/v2/models/echo/infer", binary.body, 4, duration, headers),
+    );
+  }
+  const jsonRatio = median(
+    ours.json.map((o, i) => o.requestsPerSecond / base.json[i]!.requestsPerSecond),
+  );
+  const binaryRatio = median(
+    ours.binary.map((o, i) => o.requestsPerSecond / base.binary[i]!.requestsPerSecond),
+  );
+  // Request and answer are the same size on both sides (ours adds a JSON header of ~150 bytes).
+  const mbPerSecond = (r: WrkResult[]) =>
+    `${fmt((median(r.map((x) => x.requestsPerSecond)) * 2 * binary.body.byteLength) / 1e6)} MB/s`;
+  return [
+    {
+      case: `REST infer 1x100000 FP32 JSON (${fmt(json.length / 1e6, 1)} MB), c4, req/s`,
+      baseline: fmt(median(base.json.map((r) => r.requestsPerSecond)), 1),
+      subject: fmt(median(ours.json.map((r) => r.requestsPerSecond)), 1),
+      ratio: `${fmt(jsonRatio * 100, 1)}% of baseline`,
+      target: ">= 80%",
+      ok: jsonRatio >= 0.8,
+    },
+    {
+      case: "REST infer 1x1,000,000 FP32 binary extension, c4",
+      baseline: mbPerSecond(base.binary),
+      subject: mbPerSecond(ours.binary),
+      ratio: `${fmt(binaryRatio * 100, 1)}% of baseline`,
+      target: ">= 50%",
+      ok: binaryRatio >= 0.5,
     },
   ];
 }

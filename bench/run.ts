@@ -13,10 +13,11 @@
 import { parseArgs } from "node:util";
 import { printTable, type Row } from "./lib/table.ts";
 import { grpcCases } from "./grpc.ts";
-import { restSmall, startup } from "./rest.ts";
+import { restLarge, restSmall, startup } from "./rest.ts";
 
 const CASES: Record<string, (duration: number, pairs: number) => Promise<Row[]>> = {
   rest: restSmall,
+  large: restLarge,
   startup: (_duration, pairs) => startup(pairs),
   grpc: (duration, pairs) => grpcCases(pairs, duration < 5),
 };

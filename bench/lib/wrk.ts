@@ -17,7 +17,7 @@ export interface WrkResult {
 /** One wrk run. */
 export interface WrkOptions {
   url: string;
-  body: string;
+  body: string | Uint8Array;
   headers?: Record<string, string>;
   connections: number;
   durationSeconds: number;
@@ -29,7 +29,8 @@ export async function runWrk(options: WrkOptions): Promise<WrkResult> {
   const dir = await Deno.makeTempDir({ prefix: "wrk-" });
   try {
     const bodyPath = `${dir}/body`;
-    await Deno.writeTextFile(bodyPath, options.body);
+    if (typeof options.body === "string") await Deno.writeTextFile(bodyPath, options.body);
+    else await Deno.writeFile(bodyPath, options.body);
     const headers = { "content-type": "application/json", ...options.headers };
     const script = [
       `wrk.method = "POST"`,
