@@ -61,4 +61,4 @@ export { StringCodec } from "./codecs/string.ts";
 export { Base64Codec } from "./codecs/base64.ts";
 export { DatetimeCodec } from "./codecs/datetime.ts";
 export { NumpyRequestCodec, StringRequestCodec } from "./codecs/request.ts";
-export { PandasCodec } from "./codecs/pandas.ts";
+export { PandasCodec, PandasJsonCodec } from "./codecs/pandas.ts";

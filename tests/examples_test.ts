@@ -74,3 +74,56 @@ Deno.test("TextStatsModel counts characters, words and lines", async () => {
     0,
   ], [1, 2, 0]]);
 });
+
+Deno.test("PricingModel (codecs) matches scikit-learn through a pd table with str and datetime columns", async () => {
+  const { PricingModel } = await import("../examples/models/house-prices/pricing.ts");
+  const expected = JSON.parse(await Deno.readTextFile(fixture("house_prices_expected.json")));
+  const settings = await loadModelSettingsFile(
+    repoPath("examples/models/house-prices/model-settings.json"),
+    { env: {} },
+  );
+  const model = new PricingModel(settings);
+  assert.equal(await model.load(), true);
+  const rows = expected.rooms.length;
+  // No content types in the request: the model's metadata supplies them (pd, str, datetime).
+  const response = await model.predict({
+    inputs: [
+      { name: "rooms", datatype: "INT32", shape: [rows, 1], data: Int32Array.from(expected.rooms) },
+      { name: "area", datatype: "FP64", shape: [rows, 1], data: Float64Array.from(expected.area) },
+      { name: "built", datatype: "BYTES", shape: [rows, 1], data: expected.built },
+      {
+        name: "city",
+        datatype: "BYTES",
+        shape: [rows, 1],
+        data: expected.city.map((c: string) => new TextEncoder().encode(c)),
+      },
+    ],
+  });
+  assert.equal(response.parameters?.content_type, "pd");
+  const price = response.outputs.find((o) => o.name === "price")!;
+  expected.price.forEach((p: number, i: number) =>
+    assert.ok(Math.abs((price.data as Float64Array)[i]! - p) < 1e-6)
+  );
+  const band = response.outputs.find((o) => o.name === "band")!;
+  assert.deepEqual(band.data, ["budget", "premium", "budget", "premium"]);
+  assert.equal(band.parameters?.content_type, "str");
+  await assert.rejects(
+    () =>
+      model.predict({
+        inputs: [{ name: "rooms", datatype: "INT32", shape: [1, 1], data: new Int32Array(1) }],
+      }),
+    { name: "InferenceError", message: "Missing column 'area'" },
+  );
+  await assert.rejects(
+    () =>
+      model.predict({
+        inputs: [
+          { name: "rooms", datatype: "INT32", shape: [1, 1], data: new Int32Array(1) },
+          { name: "area", datatype: "FP64", shape: [1, 1], data: new Float64Array(1) },
+          { name: "built", datatype: "BYTES", shape: [1, 1], data: ["2000-01-01"] },
+          { name: "city", datatype: "BYTES", shape: [1, 1], data: ["Paris"] },
+        ],
+      }),
+    { name: "InferenceError", message: "Column 'city', row 0: expected one of Lima,Oslo,Pune" },
+  );
+});

@@ -57,7 +57,11 @@ export interface InputCodec<T = unknown> {
   encode(name: string, value: T): ResponseOutput & RequestInput;
 }
 
-/** How a request codec reads inputs that carry their own content type. */
+/**
+ * How a request codec reads inputs that have a content type of their own (in
+ * their parameters or the model's metadata): the decoded value, or undefined
+ * when no input codec applies.
+ */
 export type InputDecoder = (input: TensorLike) => unknown;
 
 /** Encodes and decodes a whole request or response. */

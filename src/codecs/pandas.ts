@@ -23,7 +23,7 @@ import type {
   ResponseOutput,
 } from "../protocol/types.ts";
 import { checkedData } from "../protocol/outputs.ts";
-import type { Column, InputDecoder, RequestCodec, Table, TensorLike } from "./codec.ts";
+import type { Column, InputCodec, InputDecoder, RequestCodec, Table, TensorLike } from "./codec.ts";
 import { elementText } from "./string.ts";
 
 function isTable(value: unknown): value is Table {
@@ -49,24 +49,8 @@ function decodeTable(tensors: readonly TensorLike[], decodeInput: InputDecoder):
 }
 
 function decodeColumn(tensor: TensorLike, rows: number, decodeInput: InputDecoder): Column {
-  const contentType = tensor.parameters?.content_type;
-  if (contentType === "pd_json") {
-    const data = checkedData(tensor) as BytesElement[];
-    return data.map((cell, index) => {
-      try {
-        return JSON.parse(elementText(cell, tensor.name, index, "pd_json"));
-      } catch (err) {
-        if (err instanceof CodecError) throw err;
-        throw new CodecError(
-          `Cannot decode '${tensor.name}' as pd_json: element ${index} is not JSON`,
-        );
-      }
-    });
-  }
-  if (contentType !== undefined) {
-    const decoded = decodeInput(tensor);
-    if (decoded !== undefined) return decoded as Column;
-  }
+  const decoded = decodeInput(tensor);
+  if (decoded !== undefined) return decoded as Column;
   const data = checkedData(tensor);
   const width = rows === 0 ? 0 : elementCount(tensor.shape) / rows;
   if (width <= 1) return data;
@@ -140,6 +124,43 @@ function encodeTable(table: Table): ResponseOutput[] {
     encodeColumn(name, column, table.rows)
   );
 }
+
+/**
+ * `pd_json`: a column whose cells are JSON text (how `pd` writes columns of
+ * objects). Registered so metadata can name it; never picked on its own.
+ *
+ * @example
+ * ```ts
+ * import { PandasJsonCodec } from "mlserver";
+ * const cells = PandasJsonCodec.decode({ name: "c", datatype: "BYTES", shape: [2], data: ['{"a":1}', "[2]"] });
+ * console.assert((cells[0] as { a: number }).a === 1);
+ * ```
+ */
+export const PandasJsonCodec: InputCodec<unknown[]> = {
+  contentType: "pd_json",
+  canEncode: (_value: unknown): _value is unknown[] => false,
+  decode(tensor) {
+    return (checkedData(tensor) as BytesElement[]).map((cell, index) => {
+      const text = elementText(cell, tensor.name, index, "pd_json");
+      try {
+        return JSON.parse(text);
+      } catch {
+        throw new CodecError(
+          `Cannot decode '${tensor.name}' as pd_json: element ${index} is not JSON`,
+        );
+      }
+    });
+  },
+  encode(name, value) {
+    return {
+      name,
+      datatype: "BYTES",
+      shape: [value.length, 1],
+      data: value.map((v) => JSON.stringify(v) ?? "null"),
+      parameters: { content_type: "pd_json" },
+    };
+  },
+};
 
 /**
  * The `pd` codec: `{ rows, columns }`. Numeric columns stay typed arrays;

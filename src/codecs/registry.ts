@@ -9,7 +9,7 @@
 import type { InputCodec, RequestCodec } from "./codec.ts";
 import { Base64Codec } from "./base64.ts";
 import { DatetimeCodec } from "./datetime.ts";
-import { PandasCodec } from "./pandas.ts";
+import { PandasCodec, PandasJsonCodec } from "./pandas.ts";
 import { NumpyRequestCodec, StringRequestCodec } from "./request.ts";
 import { StringCodec } from "./string.ts";
 import { NumpyCodec } from "./tensor.ts";
@@ -65,7 +65,8 @@ export class CodecRegistry {
 
 /**
  * A registry with MLServer's built-in codecs: input codecs `np`, `str`,
- * `base64`, `datetime`; request codecs `np`, `str`, `pd`.
+ * `base64`, `datetime` (and `pd_json`, the marker of JSON cells); request
+ * codecs `np`, `str`, `pd`.
  *
  * @example Extend a model's codecs with your own
  * ```ts
@@ -82,7 +83,7 @@ export class CodecRegistry {
  */
 export function defaultCodecs(): CodecRegistry {
   return new CodecRegistry(
-    [NumpyCodec, StringCodec, Base64Codec, DatetimeCodec] as InputCodec[],
+    [NumpyCodec, StringCodec, Base64Codec, DatetimeCodec, PandasJsonCodec] as InputCodec[],
     [NumpyRequestCodec, StringRequestCodec, PandasCodec] as RequestCodec[],
   );
 }

@@ -139,7 +139,7 @@ export abstract class MLModel {
       this.#choose(defaultCodec, (c) => this.codecs.request(c));
     return codec === undefined
       ? request
-      : codec.decodeRequest(request, (input) => this.decode(input));
+      : codec.decodeRequest(request, (input) => this.#inputCodec(input, undefined)?.decode(input));
   }
 
   /**

@@ -146,7 +146,7 @@ Deno.test("mlserver start exits 2 with a one-line message naming the bad field a
   assert.match(bad.stderr, /MLSERVER_DEBUG/);
 });
 
-Deno.test("deno task examples' command serves both example models", async () => {
+Deno.test("deno task examples' command serves every example model", async () => {
   const server = await startProcess(["examples/models"], {
     env: { MLSERVER_MODULE_PATH: repoPath("examples/runtimes") },
   });
