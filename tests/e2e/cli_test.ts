@@ -170,6 +170,20 @@ Deno.test("deno task examples' command serves every example model", async () => 
       2,
       1,
     ]);
+    const prices = await fetch(`${server.url}/v2/models/house-prices/infer`, {
+      method: "POST",
+      body: JSON.stringify({
+        inputs: [
+          { name: "rooms", datatype: "INT32", shape: [1, 1], data: [3] },
+          { name: "area", datatype: "FP64", shape: [1, 1], data: [82.5] },
+          { name: "built", datatype: "BYTES", shape: [1, 1], data: ["2004-05-01"] },
+          { name: "city", datatype: "BYTES", shape: [1, 1], data: ["Oslo"] },
+        ],
+      }),
+    });
+    const answer = await prices.json();
+    assert.equal(Math.round(answer.outputs[0].data[0]), 352108, "the README's example answer");
+    assert.deepEqual(answer.outputs[1].data, ["mid"]);
   } finally {
     const { code } = await server.stop();
     assert.equal(code, 0);
