@@ -19,7 +19,7 @@ const SERVE_FLAGS = [
   "--allow-net",
   "--allow-read",
   "--allow-env",
-  "--allow-sys",
+  "--allow-sys=uid",
   "--config",
   `${ROOT}deno.json`,
 ];

@@ -62,7 +62,7 @@ export async function startCommand(
     }
     flags[key] = Number(value);
   }
-  await assertFolder(folder);
+  const missing = await checkFolder(folder);
   // Settings are read before the logger exists: keep their debug lines and
   // replay them once we know whether debug logging is on.
   const early: string[] = [];
@@ -77,6 +77,10 @@ export async function startCommand(
     structured: settings.use_structured_logging,
   });
   if (settings.debug) { for (const line of early) console.log(line); }
+  if (missing) {
+    // ModelMesh's adapter may create the folder after the server starts: serve anyway.
+    logger.warning(`Models folder '${folder}' does not exist yet: serving no models until it does`);
+  }
   const server = new ModelServer({ settings, env, logger });
   const stopped = Promise.withResolvers<void>();
   let signals = 0;
@@ -104,11 +108,19 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === "" ? undefined : value;
 }
 
-async function assertFolder(folder: string): Promise<void> {
+/**
+ * Returns true when the models folder does not exist (yet).
+ *
+ * @throws {UsageError} when the path exists but is not a folder
+ */
+async function checkFolder(folder: string): Promise<boolean> {
+  let info: Deno.FileInfo;
   try {
-    if ((await Deno.stat(folder)).isDirectory) return;
-  } catch {
-    // Reported below.
+    info = await Deno.stat(folder);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return true;
+    throw new UsageError(`Cannot read models folder '${folder}': ${(err as Error).message}`);
   }
-  throw new UsageError(`Models folder '${folder}' does not exist or is not a folder`);
+  if (!info.isDirectory) throw new UsageError(`Models folder '${folder}' is not a folder`);
+  return false;
 }

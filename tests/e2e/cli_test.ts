@@ -7,7 +7,7 @@ import { VERSION } from "../../src/version.ts";
 import { repoPath, RUNTIMES, withTmpDir, writeModel } from "../_helpers.ts";
 
 const MAIN = repoPath("main.ts");
-const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-env", "--allow-sys"];
+const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-env", "--allow-sys=uid"];
 
 function cli(
   args: string[],
@@ -118,13 +118,10 @@ Deno.test("mlserver --version, --help and usage errors", async (t) => {
     assert.equal(code, 2);
     assert.match(stderr, /^error: Unknown option '--port'/);
   });
-  await t.step("missing models folder exits 2", async () => {
-    const { code, stderr } = await run(["start", "/nonexistent/models"]);
+  await t.step("a models folder that is a file exits 2", async () => {
+    const { code, stderr } = await run(["start", repoPath("deno.json")]);
     assert.equal(code, 2);
-    assert.equal(
-      stderr,
-      "error: Models folder '/nonexistent/models' does not exist or is not a folder\n",
-    );
+    assert.equal(stderr, `error: Models folder '${repoPath("deno.json")}' is not a folder\n`);
   });
 });
 
@@ -237,4 +234,40 @@ Deno.test("SIGTERM lets in-flight requests finish, then exits 0", async () => {
   assert.ok(server.lines.some((l) => l.includes("Shutting down")));
   assert.ok(server.lines.some((l) => l.includes("[sleepy] INFO - Unloaded model")));
   await assert.rejects(fetch(`${server.url}/v2/health/live`), "no longer accepting connections");
+});
+
+Deno.test("a models folder that does not exist yet is served once it appears (ModelMesh starts first)", async () => {
+  await using dir = await withTmpDir();
+  const folder = join(dir.path, "_mlserver_models");
+  const server = await startProcess([folder], {
+    env: { MLSERVER_LOAD_MODELS_AT_STARTUP: "false" },
+  });
+  try {
+    await server.waitReady();
+    assert.ok(server.lines.some((l) => l.includes("does not exist yet")));
+    await writeModel(folder, "echo", { implementation: RUNTIMES.echo });
+    const load = await fetch(`${server.url}/v2/repository/models/echo/load`, { method: "POST" });
+    assert.equal(load.status, 200);
+    assert.equal((await fetch(`${server.url}/v2/models/echo/ready`)).status, 200);
+  } finally {
+    assert.equal((await server.stop()).code, 0);
+  }
+});
+
+Deno.test("a models folder that does not exist yet is served once it appears (ModelMesh starts first)", async () => {
+  await using dir = await withTmpDir();
+  const folder = join(dir.path, "_mlserver_models");
+  const server = await startProcess([folder], {
+    env: { MLSERVER_LOAD_MODELS_AT_STARTUP: "false" },
+  });
+  try {
+    await server.waitReady();
+    assert.ok(server.lines.some((l) => l.includes("does not exist yet")));
+    await writeModel(folder, "echo", { implementation: RUNTIMES.echo });
+    const load = await fetch(`${server.url}/v2/repository/models/echo/load`, { method: "POST" });
+    assert.equal(load.status, 200);
+    assert.equal((await fetch(`${server.url}/v2/models/echo/ready`)).status, 200);
+  } finally {
+    assert.equal((await server.stop()).code, 0);
+  }
 });

@@ -33,7 +33,7 @@ Deno.test("the server survives a client closing a channel after thousands of cal
       "--allow-net",
       "--allow-read",
       "--allow-env",
-      "--allow-sys",
+      "--allow-sys=uid",
       "--config",
       repoPath("deno.json"),
       repoPath("main.ts"),
