@@ -9,6 +9,9 @@
 import { InvalidSettingsError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { UsageError } from "./args.ts";
+import { BUILD_HELP, buildCommand } from "./build.ts";
+import { DOCKERFILE_HELP, dockerfileCommand } from "./dockerfile.ts";
+import { INIT_HELP, initCommand } from "./init.ts";
 import { START_HELP, startCommand } from "./start.ts";
 
 /** Exit codes of the CLI. */
@@ -19,7 +22,10 @@ const HELP = `mlserver ${VERSION}: an MLServer-compatible inference server (Open
 Usage: mlserver <command> [options]
 
 Commands:
-  start [FOLDER]     Serve the models in FOLDER (default: $MLSERVER_MODELS_DIR, else .)
+  start [FOLDER]           Serve the models in FOLDER (default: $MLSERVER_MODELS_DIR, else .)
+  dockerfile FOLDER        Write a Dockerfile packaging FOLDER with the server
+  build FOLDER -t TAG      Build an image of FOLDER (docker, podman or buildah)
+  init [DIR]               Create a custom-runtime project
 
 Options:
   -h, --help         Show help (also: mlserver <command> --help)
@@ -34,6 +40,9 @@ interface Command {
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   start: { help: START_HELP, run: startCommand },
+  dockerfile: { help: DOCKERFILE_HELP, run: dockerfileCommand },
+  build: { help: BUILD_HELP, run: buildCommand },
+  init: { help: INIT_HELP, run: initCommand },
 };
 
 /**

@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { repoPath, withTmpDir } from "../_helpers.ts";
+
+async function run(args: string[], cwd: string) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd,
+    env: { NO_COLOR: "1", RUST_BACKTRACE: "0" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: output.code, out: decode(output.stdout) + decode(output.stderr) };
+}
+
+Deno.test("mlserver init scaffolds a project whose own test passes at once", async () => {
+  await using dir = await withTmpDir();
+  const project = join(dir.path, "my-project");
+  const init = await run([
+    "run",
+    "-A",
+    "--config",
+    repoPath("deno.json"),
+    repoPath("main.ts"),
+    "init",
+    project,
+  ], dir.path);
+  assert.equal(init.code, 0, init.out);
+  for (
+    const file of [
+      "README.md",
+      "deno.json",
+      "my_model_test.ts",
+      "models/my-model/model-settings.json",
+      "models/my-model/my_model.ts",
+      "models/my-model/model.json",
+      ".mlserver/sdk/mod.ts",
+    ]
+  ) {
+    assert.ok((await Deno.stat(join(project, file))).isFile, file);
+  }
+  // The scaffold's own test, in the scaffold's own configuration.
+  const test = await run(["test", "--allow-read"], project);
+  assert.equal(test.code, 0, test.out);
+  assert.match(test.out, /ok \| 2 passed \| 0 failed/);
+  const again = await run([
+    "run",
+    "-A",
+    "--config",
+    repoPath("deno.json"),
+    repoPath("main.ts"),
+    "init",
+    project,
+  ], dir.path);
+  assert.equal(again.code, 2);
+  assert.match(again.out, /already has .*nothing written \(use --force to overwrite\)/);
+});
+
+Deno.test("the scaffolded model is served by the server as it is", async () => {
+  await using dir = await withTmpDir();
+  const project = join(dir.path, "p");
+  assert.equal(
+    (await run([
+      "run",
+      "-A",
+      "--config",
+      repoPath("deno.json"),
+      repoPath("main.ts"),
+      "init",
+      project,
+    ], dir.path)).code,
+    0,
+  );
+  const { startServer } = await import("../_helpers.ts");
+  await using srv = await startServer(join(project, "models"));
+  const response = await fetch(`${srv.url}/v2/models/my-model/infer`, {
+    method: "POST",
+    body: JSON.stringify({
+      inputs: [{ name: "x", datatype: "FP32", shape: [1, 3], data: [1, 2, 3] }],
+    }),
+  });
+  assert.equal(response.status, 200);
+  assert.deepEqual((await response.json()).outputs[0].data, [4.75]);
+});
