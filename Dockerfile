@@ -8,7 +8,10 @@
 # instead ships the Deno runtime, the source and its npm packages with a
 # small launcher (same final image layout), for builders that cannot
 # download `denort`, the runtime `deno compile` needs. Build args choose the
-# base images (e.g. ones assembled locally).
+# base images (e.g. ones assembled locally); behind a TLS-inspecting proxy,
+# pass its CA with `--build-arg DENO_CERT=/path/in/build` (and mount it).
+# Buildah 1.28 skips stages named only through `FROM ${MLSERVER_BUILD}`:
+# pass `--build-arg MLSERVER_BUILD=compile` (or `source`) explicitly there.
 
 ARG DENO_VERSION=2.9.3
 ARG DENO_IMAGE=denoland/deno:debian-${DENO_VERSION}
@@ -18,6 +21,8 @@ ARG MLSERVER_BUILD=compile
 # --- The executable: `deno task compile` (also the builder image that
 # `mlserver dockerfile` uses to rebuild it with a folder's own code). ---
 FROM ${DENO_IMAGE} AS compile
+# Extra CA for npm downloads through a proxy; unset unless passed.
+ARG DENO_CERT
 WORKDIR /src
 COPY deno.json deno.lock main.ts ./
 COPY src/ src/
@@ -28,6 +33,7 @@ RUN deno task compile \
 
 # --- The alternative: the Deno runtime plus the source, npm packages cached. ---
 FROM ${DENO_IMAGE} AS source
+ARG DENO_CERT
 WORKDIR /opt/mlserver-src
 COPY deno.json deno.lock main.ts ./
 COPY src/ src/
@@ -37,7 +43,7 @@ RUN deno install --frozen --entrypoint main.ts \
     && cp "$(command -v deno)" /out/usr/local/bin/deno \
     && printf '%s\n' '#!/bin/sh' \
       'export DENO_DIR=/opt/mlserver-src/.deno' \
-      'exec /usr/local/bin/deno run --cached-only --frozen --config /opt/mlserver-src/deno.json --allow-net --allow-read --allow-write --allow-env --allow-sys=uid --allow-run=docker,podman,buildah /opt/mlserver-src/main.ts "$@"' \
+      'exec /usr/local/bin/deno run -q --cached-only --frozen --config /opt/mlserver-src/deno.json --allow-net --allow-read --allow-write --allow-env --allow-sys=uid --allow-run=docker,podman,buildah /opt/mlserver-src/main.ts "$@"' \
       > /out/usr/local/bin/mlserver \
     && chmod 0755 /out/usr/local/bin/mlserver \
     && cp -r /opt/mlserver-src /out/opt/mlserver-src
