@@ -29,6 +29,7 @@ async function modelsFolder(root: string): Promise<void> {
   await writeModel(root, "throws", { implementation: RUNTIMES.behaviours("PredictThrows") });
   await writeModel(root, "streamer", { implementation: RUNTIMES.behaviours("Streamer") });
   await writeModel(root, "load-false", { implementation: RUNTIMES.behaviours("LoadFalse") });
+  await writeModel(root, "doubler", { implementation: RUNTIMES.behaviours("Doubler") });
 }
 
 const int32 = (name: string, values: number[]) => ({
@@ -260,13 +261,24 @@ Deno.test("gRPC API serves every RPC of both services", async (t) => {
       },
     );
 
-    await t.step("a large response is refused with RESOURCE_EXHAUSTED too", async () => {
-      const { error } = await call(client, "ModelInfer", {
+    await t.step("grpc_max_message_length applies to responses too", async () => {
+      const fits = await call(client, "ModelInfer", {
         model_name: "echo",
-        inputs: [{ name: "x", datatype: "FP32", shape: ["200000"] }],
+        inputs: [{ name: "x", datatype: "UINT8", shape: ["800000"] }],
         raw_input_contents: [Buffer.alloc(800_000)],
       });
-      assert.equal(error, undefined, "800 kB fits in 1 MiB each way");
+      assert.equal(fits.error, undefined, "800 kB fits in 1 MiB each way");
+      const tooBig = await call(client, "ModelInfer", {
+        model_name: "doubler",
+        inputs: [{ name: "x", datatype: "UINT8", shape: ["600000"] }],
+        raw_input_contents: [Buffer.alloc(600_000)],
+      });
+      assert.equal(tooBig.error?.code, Status.RESOURCE_EXHAUSTED, `${tooBig.error?.details}`);
+      assert.equal(
+        (await call(client, "ServerLive", {})).response.live,
+        true,
+        "and the server keeps serving",
+      );
     });
 
     await t.step("repository: index, unload, load", async () => {
