@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { grpc } from "../_grpc.ts";
-import { repoPath, RUNTIMES, withTmpDir, writeModel } from "../_helpers.ts";
+import { startCli } from "../_cli.ts";
+import { RUNTIMES, withTmpDir, writeModel } from "../_helpers.ts";
 
 const CALLS = 4000;
 const CONCURRENCY = 32;
@@ -27,44 +28,8 @@ function serverLive(client: grpc.Client): Promise<Buffer> {
 Deno.test("the server survives a client closing a channel after thousands of calls", async () => {
   await using dir = await withTmpDir();
   await writeModel(dir.path, "echo", { implementation: RUNTIMES.echo });
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-env",
-      "--allow-sys=uid",
-      "--config",
-      repoPath("deno.json"),
-      repoPath("main.ts"),
-      "start",
-      dir.path,
-      "--host",
-      "127.0.0.1",
-      "--http-port",
-      "0",
-      "--grpc-port",
-      "0",
-    ],
-    env: { NO_COLOR: "1", RUST_BACKTRACE: "0" },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const output = child.stdout.pipeThrough(new TextDecoderStream());
-  const stderr = new Response(child.stderr).text();
-  let log = "";
-  let port: number | undefined;
-  const reader = output.getReader();
-  while (port === undefined) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited before listening:\n${log}\n${await stderr}`);
-    log += value;
-    const match = /gRPC server running on http:\/\/[^:]+:(\d+)/.exec(log);
-    if (match !== null) port = Number(match[1]);
-  }
-  const drain = (async () => {
-    while (!(await reader.read()).done) { /* keep the pipe flowing */ }
-  })();
+  const server = await startCli([dir.path]);
+  const port = server.grpcPort;
   try {
     const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     let sent = 0;
@@ -84,18 +49,11 @@ Deno.test("the server survives a client closing a channel after thousands of cal
       fresh.close();
     }
   } finally {
-    try {
-      child.kill("SIGTERM");
-    } catch {
-      // Already gone: the status below says how.
-    }
-    const status = await child.status;
-    await drain;
-    const errors = (await stderr).slice(-2000);
+    const { code, signal, stderr } = await server.stop();
     assert.equal(
-      status.code,
+      code,
       0,
-      `the server process ended with code ${status.code} (signal ${status.signal}):\n${errors}`,
+      `the server process ended with code ${code} (signal ${signal}):\n${stderr.slice(-2000)}`,
     );
   }
 });

@@ -1,0 +1,133 @@
+/**
+ * The command line as a real process (`deno run main.ts ...` with the
+ * permissions of `deno task start`), and a running `mlserver start` whose
+ * ports are read from its log.
+ *
+ * @module
+ */
+
+import { repoPath } from "./_helpers.ts";
+
+/** The permissions `deno task start` grants. */
+export const START_PERMISSIONS = ["--allow-net", "--allow-read", "--allow-env", "--allow-sys=uid"];
+
+/** Options of a CLI process. */
+export interface CliOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+/** A `deno run main.ts ARGS` command. */
+export function cliCommand(args: string[], options: CliOptions = {}): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...START_PERMISSIONS,
+      "--config",
+      repoPath("deno.json"),
+      repoPath("main.ts"),
+      ...args,
+    ],
+    env: { NO_COLOR: "1", RUST_BACKTRACE: "0", ...options.env },
+    cwd: options.cwd ?? repoPath(),
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+/** What a finished CLI process printed. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI to completion. */
+export async function runCli(args: string[], env?: Record<string, string>): Promise<CliResult> {
+  const output = await cliCommand(args, env === undefined ? {} : { env }).output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
+
+/** A running `mlserver start` process. */
+export interface ServerProcess {
+  /** The REST base URL. */
+  url: string;
+  /** The gRPC port. */
+  grpcPort: number;
+  /** Log lines so far. */
+  lines: string[];
+  /** Resolves once `/v2/health/ready` answers 200. */
+  waitReady(): Promise<void>;
+  /** Sends a signal and waits for the exit; resolves with the exit code and stderr. */
+  stop(signal?: Deno.Signal): Promise<{ code: number; signal: Deno.Signal | null; stderr: string }>;
+}
+
+/** Starts `mlserver start ARGS` on 127.0.0.1 with ephemeral ports. */
+export async function startCli(args: string[], options: CliOptions = {}): Promise<ServerProcess> {
+  const child = cliCommand([
+    "start",
+    "--host",
+    "127.0.0.1",
+    "--http-port",
+    "0",
+    "--grpc-port",
+    "0",
+    "--metrics-port",
+    "0",
+    ...args,
+  ], options).spawn();
+  const lines: string[] = [];
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  let exited = false;
+  const pump = (async () => {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buffer += value;
+      const parts = buffer.split("\n");
+      buffer = parts.pop()!;
+      lines.push(...parts);
+    }
+    exited = true;
+  })();
+  const stderr = new Response(child.stderr).text();
+  const deadline = Date.now() + 20_000;
+  const find = (pattern: RegExp) =>
+    lines.map((l) => pattern.exec(l)?.[1]).find((m) => m !== undefined);
+  let url: string | undefined;
+  let grpcPort: string | undefined;
+  while (url === undefined || grpcPort === undefined) {
+    url = find(/HTTP server running on (http:\/\/\S+)/);
+    grpcPort = find(/gRPC server running on http:\/\/\S+:(\d+)/);
+    if (exited) throw new Error(`the server exited:\n${lines.join("\n")}\n${await stderr}`);
+    if (Date.now() > deadline) throw new Error(`the server did not start:\n${lines.join("\n")}`);
+    if (url === undefined || grpcPort === undefined) await new Promise((r) => setTimeout(r, 20));
+  }
+  const base = url;
+  return {
+    url: base,
+    grpcPort: Number(grpcPort),
+    lines,
+    async waitReady() {
+      while (true) {
+        const response = await fetch(`${base}/v2/health/ready`);
+        await response.body?.cancel();
+        if (response.status === 200) return;
+        if (Date.now() > deadline) throw new Error(`not ready:\n${lines.join("\n")}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      try {
+        child.kill(signal);
+      } catch {
+        // Already gone: the status says how.
+      }
+      const status = await child.status;
+      await pump;
+      return { code: status.code, signal: status.signal, stderr: await stderr };
+    },
+  };
+}
