@@ -7,7 +7,15 @@
  * @module
  */
 
-/** gRPC status codes used by the server (values from the gRPC specification). */
+/**
+ * gRPC status codes used by the server (values from the gRPC specification).
+ *
+ * @example Each error class states its code
+ * ```ts
+ * import { GrpcStatus, ModelNotFoundError } from "mlserver";
+ * console.assert(new ModelNotFoundError("m").grpcCode === GrpcStatus.NOT_FOUND);
+ * ```
+ */
 export const GrpcStatus = {
   OK: 0,
   CANCELLED: 1,
@@ -26,7 +34,16 @@ export const GrpcStatus = {
   UNAVAILABLE: 14,
 } as const;
 
-/** A gRPC status code number. */
+/**
+ * A gRPC status code number.
+ *
+ * @example A code
+ * ```ts
+ * import { GrpcStatus, type GrpcStatusCode } from "mlserver";
+ * const code: GrpcStatusCode = GrpcStatus.INVALID_ARGUMENT;
+ * console.assert(code === 3);
+ * ```
+ */
 export type GrpcStatusCode = typeof GrpcStatus[keyof typeof GrpcStatus];
 
 /**

@@ -7,7 +7,17 @@
  * @module
  */
 
-/** Log levels, lowest first. */
+/**
+ * Log levels, lowest first.
+ *
+ * @example Skip costly messages below the level
+ * ```ts
+ * import { createLogger, type LogLevel } from "mlserver";
+ * const level: LogLevel = "warning";
+ * const log = createLogger({ level, write: () => {} });
+ * console.assert(!log.enabled("info") && log.enabled("error"));
+ * ```
+ */
 export type LogLevel = "debug" | "info" | "warning" | "error";
 
 const RANK: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warning: 30, error: 40 };
@@ -18,7 +28,18 @@ export interface LogContext {
   err?: unknown;
 }
 
-/** Where log lines go, and how they look. */
+/**
+ * Where log lines go, and how they look.
+ *
+ * @example Log from a runtime with the model's name on each line
+ * ```ts
+ * import { createLogger, type Logger } from "mlserver";
+ * const lines: string[] = [];
+ * const log: Logger = createLogger({ structured: true, write: (l) => lines.push(l) }).forModel("iris");
+ * log.warning("slow load");
+ * console.assert(JSON.parse(lines[0]!).model_name === "iris");
+ * ```
+ */
 export interface Logger {
   debug(message: string): void;
   info(message: string): void;
@@ -32,7 +53,18 @@ export interface Logger {
   forModel(name: string, version?: string): Logger;
 }
 
-/** How to build a logger. */
+/**
+ * How to build a logger.
+ *
+ * @example JSON lines to a custom sink
+ * ```ts
+ * import { createLogger, type LoggerOptions } from "mlserver";
+ * const lines: string[] = [];
+ * const options: LoggerOptions = { name: "my-runtime", level: "debug", structured: true, write: (l) => lines.push(l) };
+ * createLogger(options).debug("hello");
+ * console.assert(JSON.parse(lines[0]!).name === "my-runtime");
+ * ```
+ */
 export interface LoggerOptions {
   /** Logger name shown in each line; default `mlserver`. */
   name?: string;

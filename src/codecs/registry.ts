@@ -14,7 +14,16 @@ import { NumpyRequestCodec, StringRequestCodec } from "./request.ts";
 import { StringCodec } from "./string.ts";
 import { NumpyCodec } from "./tensor.ts";
 
-/** Codecs by content type, in the order `canEncode` is tried. */
+/**
+ * Codecs by content type, in the order `canEncode` is tried.
+ *
+ * @example A registry of your own
+ * ```ts
+ * import { CodecRegistry, NumpyCodec, StringCodec } from "mlserver";
+ * const registry = new CodecRegistry([StringCodec, NumpyCodec]);
+ * console.assert(registry.inputFor(["a"]) === StringCodec && registry.input("np") === NumpyCodec);
+ * ```
+ */
 export class CodecRegistry {
   readonly #input = new Map<string, InputCodec>();
   readonly #request = new Map<string, RequestCodec>();

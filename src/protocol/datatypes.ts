@@ -22,13 +22,32 @@ export const DATATYPES = [
   "BYTES",
 ] as const;
 
-/** A V2 tensor datatype. */
+/**
+ * A V2 tensor datatype.
+ *
+ * @example Datatypes are the protocol's strings
+ * ```ts
+ * import type { Datatype } from "mlserver";
+ * const datatype: Datatype = "FP32";
+ * console.assert(datatype === "FP32");
+ * ```
+ */
 export type Datatype = typeof DATATYPES[number];
 
 /** Every datatype held in a typed array (all but BYTES). */
 export type NumericDatatype = Exclude<Datatype, "BYTES">;
 
-/** The typed arrays tensors are held in. */
+/**
+ * The typed arrays tensors are held in (INT64 and UINT64 as BigInt arrays,
+ * FP16 as `Float16Array`, BOOL as `Uint8Array`).
+ *
+ * @example Any numeric tensor's data
+ * ```ts
+ * import type { TypedArray } from "mlserver";
+ * const arrays: TypedArray[] = [new Float32Array(2), new BigInt64Array(1), new Float16Array(1), new Uint8Array(1)];
+ * console.assert(arrays.every((a) => ArrayBuffer.isView(a)));
+ * ```
+ */
 export type TypedArray =
   | Uint8Array
   | Uint16Array
@@ -42,10 +61,29 @@ export type TypedArray =
   | Float32Array
   | Float64Array;
 
-/** One element of a BYTES tensor: text as sent in JSON, or raw bytes. */
+/**
+ * One element of a BYTES tensor: text as sent in JSON, or raw bytes (binary
+ * extension, gRPC).
+ *
+ * @example Both forms
+ * ```ts
+ * import type { BytesElement } from "mlserver";
+ * const elements: BytesElement[] = ["hello", new TextEncoder().encode("world")];
+ * console.assert(elements.length === 2);
+ * ```
+ */
 export type BytesElement = string | Uint8Array;
 
-/** Tensor contents once decoded: a typed array, or a list for BYTES. */
+/**
+ * Tensor contents once decoded: a typed array, or a list for BYTES.
+ *
+ * @example Tell the two apart
+ * ```ts
+ * import type { TensorData } from "mlserver";
+ * const describe = (data: TensorData) => (Array.isArray(data) ? "bytes" : "numbers");
+ * console.assert(describe(["a"]) === "bytes" && describe(new Float64Array(1)) === "numbers");
+ * ```
+ */
 export type TensorData = TypedArray | BytesElement[];
 
 /** How values of a numeric datatype are checked and stored. */

@@ -14,7 +14,16 @@
 
 import type { Datatype, TensorData } from "./datatypes.ts";
 
-/** Free-form parameters with the two keys the server itself uses. */
+/**
+ * Free-form parameters with the two keys the server itself uses.
+ *
+ * @example Read a request's parameters
+ * ```ts
+ * import type { Parameters } from "mlserver";
+ * const parameters: Parameters = { content_type: "np", headers: { "x-tenant": "a" }, temperature: 0.2 };
+ * console.assert(parameters.headers?.["x-tenant"] === "a");
+ * ```
+ */
 export interface Parameters {
   /** Content type that tells codecs how to read the tensor or request. */
   content_type?: string | undefined;
@@ -24,7 +33,16 @@ export interface Parameters {
   [key: string]: unknown;
 }
 
-/** One input tensor of an inference request. */
+/**
+ * One input tensor of an inference request.
+ *
+ * @example An FP32 input of two rows
+ * ```ts
+ * import type { RequestInput } from "mlserver";
+ * const input: RequestInput = { name: "x", datatype: "FP32", shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) };
+ * console.assert(input.data.length === 4);
+ * ```
+ */
 export interface RequestInput {
   name: string;
   shape: number[];
@@ -33,13 +51,34 @@ export interface RequestInput {
   data: TensorData;
 }
 
-/** An output the client asks for. */
+/**
+ * An output the client asks for.
+ *
+ * @example Ask for an output in binary
+ * ```ts
+ * import type { RequestOutput } from "mlserver";
+ * const output: RequestOutput = { name: "scores", parameters: { binary_data: true } };
+ * console.assert(output.parameters?.binary_data === true);
+ * ```
+ */
 export interface RequestOutput {
   name: string;
   parameters?: Parameters | undefined;
 }
 
-/** An inference request. */
+/**
+ * An inference request.
+ *
+ * @example A request with one input
+ * ```ts
+ * import type { InferenceRequest } from "mlserver";
+ * const request: InferenceRequest = {
+ *   id: "req-1",
+ *   inputs: [{ name: "text", datatype: "BYTES", shape: [1], data: ["hello"] }],
+ * };
+ * console.assert(request.inputs.length === 1);
+ * ```
+ */
 export interface InferenceRequest {
   id?: string | undefined;
   parameters?: Parameters | undefined;
@@ -51,10 +90,27 @@ export interface InferenceRequest {
  * Contents of an output tensor as a runtime may return them: decoded tensor
  * data, or a plain (flat or nested, row-major) array of numbers, booleans,
  * bigints or strings.
+ *
+ * @example Typed or plain
+ * ```ts
+ * import type { OutputData } from "mlserver";
+ * const typed: OutputData = new Int32Array([1, 2]);
+ * const nested: OutputData = [[1, 2], [3, 4]];
+ * console.assert(typed.length === 2 && nested.length === 2);
+ * ```
  */
 export type OutputData = TensorData | readonly unknown[];
 
-/** One output tensor of an inference response. */
+/**
+ * One output tensor of an inference response.
+ *
+ * @example A column of labels
+ * ```ts
+ * import type { ResponseOutput } from "mlserver";
+ * const output: ResponseOutput = { name: "label", datatype: "INT64", shape: [2, 1], data: new BigInt64Array([0n, 2n]) };
+ * console.assert(output.shape[0] === 2);
+ * ```
+ */
 export interface ResponseOutput {
   name: string;
   shape: number[];
@@ -63,7 +119,20 @@ export interface ResponseOutput {
   data: OutputData;
 }
 
-/** An inference response. */
+/**
+ * An inference response. The server fills in the request's `id` and the
+ * model name the client used.
+ *
+ * @example What predict() returns
+ * ```ts
+ * import type { InferenceResponse } from "mlserver";
+ * const response: InferenceResponse = {
+ *   model_name: "iris",
+ *   outputs: [{ name: "predict", datatype: "INT64", shape: [1, 1], data: new BigInt64Array([0n]) }],
+ * };
+ * console.assert(response.outputs[0]!.name === "predict");
+ * ```
+ */
 export interface InferenceResponse {
   model_name: string;
   model_version?: string | undefined;
@@ -72,7 +141,17 @@ export interface InferenceResponse {
   outputs: ResponseOutput[];
 }
 
-/** Name, datatype and shape of a tensor a model takes or returns. */
+/**
+ * Name, datatype and shape of a tensor a model takes or returns (-1 marks a
+ * variable dimension).
+ *
+ * @example An input of N rows of 4 features
+ * ```ts
+ * import type { MetadataTensor } from "mlserver";
+ * const tensor: MetadataTensor = { name: "input-0", datatype: "FP32", shape: [-1, 4] };
+ * console.assert(tensor.shape[0] === -1);
+ * ```
+ */
 export interface MetadataTensor {
   name: string;
   datatype: Datatype;
@@ -87,7 +166,23 @@ export interface ServerMetadata {
   extensions: string[];
 }
 
-/** Answer of the model metadata endpoint. */
+/**
+ * Answer of the model metadata endpoint.
+ *
+ * @example Override metadata() in a runtime
+ * ```ts
+ * import { MLModel, type InferenceResponse, type ModelMetadata } from "mlserver";
+ * class Described extends MLModel {
+ *   predict(): Promise<InferenceResponse> {
+ *     return Promise.resolve({ model_name: this.name, outputs: [] });
+ *   }
+ *   override metadata(): Promise<ModelMetadata> {
+ *     return Promise.resolve({ name: this.name, platform: "custom", inputs: [{ name: "x", datatype: "FP32", shape: [-1] }] });
+ *   }
+ * }
+ * console.assert((await new Described({ name: "d" }).metadata()).platform === "custom");
+ * ```
+ */
 export interface ModelMetadata {
   name: string;
   versions?: string[] | undefined;

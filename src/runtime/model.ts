@@ -18,7 +18,17 @@ import type {
   ResponseOutput,
 } from "../protocol/types.ts";
 
-/** A codec named by content type, or the codec itself. */
+/**
+ * A codec named by content type, or the codec itself.
+ *
+ * @example Both forms
+ * ```ts
+ * import { type CodecChoice, type InputCodec, StringCodec } from "mlserver";
+ * const byName: CodecChoice<InputCodec> = "str";
+ * const byValue: CodecChoice<InputCodec> = StringCodec as InputCodec;
+ * console.assert(byName === byValue.contentType);
+ * ```
+ */
 export type CodecChoice<C> = string | C;
 
 /**
@@ -209,7 +219,22 @@ export abstract class MLModel {
   }
 }
 
-/** The least a test or a script must give to build a model by hand. */
+/**
+ * The least a test or a script must give to build a model by hand (the rest gets MLServer's defaults).
+ *
+ * @example Build a model in a test
+ * ```ts
+ * import { MLModel, type InferenceResponse, type ModelSettingsLike } from "mlserver";
+ * class Echo extends MLModel {
+ *   predict(): Promise<InferenceResponse> {
+ *     return Promise.resolve({ model_name: this.name, outputs: [] });
+ *   }
+ * }
+ * const settings: ModelSettingsLike = { name: "echo", parameters: { uri: "/models/echo" } };
+ * const model = new Echo(settings);
+ * console.assert(model.settings.max_batch_size === 0 && model.settings.parameters.uri === "/models/echo");
+ * ```
+ */
 export interface ModelSettingsLike {
   name: string;
   implementation?: string;

@@ -10,7 +10,16 @@ import { fileURLToPath } from "node:url";
 import { InvalidModelUriError } from "../errors.ts";
 import type { ModelSettings } from "../settings/model_settings.ts";
 
-/** Options of `getModelUri`. */
+/**
+ * Options of `getModelUri`.
+ *
+ * @example The well-known names XGBoost models use
+ * ```ts
+ * import type { GetModelUriOptions } from "mlserver";
+ * const options: GetModelUriOptions = { wellknownFilenames: ["model.bst", "model.json", "model.ubj"] };
+ * console.assert(options.wellknownFilenames!.length === 3);
+ * ```
+ */
 export interface GetModelUriOptions {
   /** File names tried in order when the uri is a folder (e.g. `model.json`). */
   wellknownFilenames?: readonly string[];

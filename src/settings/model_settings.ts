@@ -45,7 +45,22 @@ export const ModelSettingsSchema = z.object({
   parameters: ModelParametersSchema.default({ extra: {} }),
 });
 
-/** Model parameters with every default applied. */
+/**
+ * Model parameters with every default applied; keys a runtime needs live in `extra` (or any other key).
+ *
+ * @example Read a runtime option
+ * ```ts
+ * import { MLModel, type InferenceResponse, type ModelParameters } from "mlserver";
+ * class Tuned extends MLModel {
+ *   predict(): Promise<InferenceResponse> {
+ *     const parameters: ModelParameters = this.settings.parameters;
+ *     return Promise.resolve({ model_name: this.name, parameters: { threshold: parameters.extra.threshold ?? 0.5 }, outputs: [] });
+ *   }
+ * }
+ * const out = await new Tuned({ name: "t", parameters: { extra: { threshold: 0.7 } } }).predict();
+ * console.assert(out.parameters?.threshold === 0.7);
+ * ```
+ */
 export type ModelParameters = z.output<typeof ModelParametersSchema>;
 
 /** Model settings as written in `model-settings.json` (mostly optional). */
@@ -55,6 +70,19 @@ export type ModelSettingsInput = z.input<typeof ModelSettingsSchema>;
  * Model settings with every default applied, plus where they came from:
  * `_source` is the settings file (as in MLServer), absent for a model built
  * from the environment alone.
+ *
+ * @example What a runtime reads from its settings
+ * ```ts
+ * import { MLModel, type InferenceResponse, type ModelSettings } from "mlserver";
+ * class Named extends MLModel {
+ *   predict(): Promise<InferenceResponse> {
+ *     const settings: ModelSettings = this.settings;
+ *     return Promise.resolve({ model_name: settings.name, model_version: settings.parameters.version, outputs: [] });
+ *   }
+ * }
+ * const out = await new Named({ name: "n", parameters: { version: "2" } }).predict();
+ * console.assert(out.model_version === "2");
+ * ```
  */
 export type ModelSettings = Readonly<z.output<typeof ModelSettingsSchema>> & {
   readonly _source?: string;
