@@ -26,6 +26,7 @@ ARG DENO_CERT
 WORKDIR /src
 COPY deno.json deno.lock main.ts ./
 COPY src/ src/
+COPY runtimes/ runtimes/
 COPY scripts/ scripts/
 RUN deno task compile \
     && mkdir -p /out/usr/local/bin \
@@ -37,6 +38,7 @@ ARG DENO_CERT
 WORKDIR /opt/mlserver-src
 COPY deno.json deno.lock main.ts ./
 COPY src/ src/
+COPY runtimes/ runtimes/
 ENV DENO_DIR=/opt/mlserver-src/.deno
 RUN deno install --frozen --entrypoint main.ts \
     && mkdir -p /out/usr/local/bin /out/opt \

@@ -14,12 +14,14 @@ import { parseArgs } from "node:util";
 import { printTable, type Row } from "./lib/table.ts";
 import { grpcCases } from "./grpc.ts";
 import { restLarge, restSmall, startup } from "./rest.ts";
+import { xgboostCase } from "./xgboost.ts";
 
 const CASES: Record<string, (duration: number, pairs: number) => Promise<Row[]>> = {
   rest: restSmall,
   large: restLarge,
   startup: (_duration, pairs) => startup(pairs),
   grpc: (duration, pairs) => grpcCases(pairs, duration < 5),
+  xgboost: (_duration, pairs) => xgboostCase(pairs),
 };
 
 const { values, positionals } = parseArgs({

@@ -7,6 +7,7 @@
  */
 
 import { delimiter } from "node:path";
+import { BUILTIN_RUNTIMES } from "../runtimes/builtins.ts";
 import { DataPlane } from "./dataplane/dataplane.ts";
 import { Readiness, type StartupTarget } from "./dataplane/readiness.ts";
 import { RepositoryHandlers } from "./dataplane/repository_handlers.ts";
@@ -61,6 +62,7 @@ export class ModelServer implements AsyncDisposable {
       modelsRoot: settings.model_repository_root,
       modulePath: (env.MLSERVER_MODULE_PATH ?? "").split(delimiter).filter((p) => p !== ""),
       cwd,
+      builtins: BUILTIN_RUNTIMES,
     };
     this.repository = new ModelRepository({
       root: settings.model_repository_root,

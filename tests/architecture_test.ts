@@ -90,7 +90,9 @@ Deno.test("src/ imports follow the dependency rules", async () => {
         const targetArea = areaOf(target);
         // deno.json is where versions live; cli/ reads it (init writes them out).
         const isConfig = target === "../deno.json" && area === "cli";
-        if (target.startsWith("..") && !isConfig) {
+        // The composition root wires in the built-in runtimes' table.
+        const isBuiltins = target === "../runtimes/builtins.ts" && from === "server.ts";
+        if (target.startsWith("..") && !isConfig && !isBuiltins) {
           problems.push(`${from} imports outside src/: ${specifier}`);
         } else if (targetArea !== area && !allowed.includes("*") && !allowed.includes(targetArea)) {
           problems.push(`${from} (${area}) may not import ${target}`);
@@ -101,6 +103,22 @@ Deno.test("src/ imports follow the dependency rules", async () => {
         if (owners === undefined) problems.push(`${from} imports an unlisted package ${specifier}`);
         else if (!owners.includes(area)) problems.push(`${from} may not import ${pkg}`);
       }
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
+Deno.test('runtimes/ import only the SDK ("mlserver") and files of their own folder', async () => {
+  const runtimes = repoPath("runtimes");
+  const problems: string[] = [];
+  for await (const file of sourceFiles(runtimes)) {
+    const from = relative(runtimes, file);
+    for (const match of (await codeOf(file)).matchAll(IMPORT)) {
+      const specifier = (match[1] ?? match[2])!;
+      const target = relative(runtimes, new URL(specifier, `file://${file}`).pathname);
+      const ownFolder = specifier.startsWith(".") && areaOf(target) === areaOf(from) ||
+        from === "builtins.ts" && specifier.startsWith("./");
+      if (specifier !== "mlserver" && !ownFolder) problems.push(`${from} imports ${specifier}`);
     }
   }
   assert.deepEqual(problems, []);

@@ -61,6 +61,11 @@ export class Double extends MLModel {
   for (const file of ["custom_model.ts", "model.json", "model-settings.json"]) {
     await Deno.copyFile(repoPath("examples/models/iris", file), join(dir.path, "iris", file));
   }
+  const xgboost = join(dir.path, "iris-xgboost");
+  await Deno.mkdir(xgboost);
+  for (const file of ["model.json", "model-settings.json"]) {
+    await Deno.copyFile(repoPath("examples/models/iris-xgboost", file), join(xgboost, file));
+  }
   const child = new Deno.Command(binary, {
     args: ["start", dir.path, "--host", "127.0.0.1", "--http-port", "0", "--grpc-port", "0"],
     stdout: "piped",
@@ -95,6 +100,13 @@ export class Double extends MLModel {
       }),
     });
     assert.deepEqual((await iris.json()).outputs[0].data, [0]);
+    const builtin = await fetch(`${url}/v2/models/iris-xgboost/infer`, {
+      method: "POST",
+      body: JSON.stringify({
+        inputs: [{ name: "input-0", datatype: "FP32", shape: [1, 4], data: [6.7, 3.0, 5.2, 2.3] }],
+      }),
+    });
+    assert.deepEqual((await builtin.json()).outputs[0].data, [2]);
   } finally {
     child.kill("SIGTERM");
     await child.status;
@@ -129,7 +141,7 @@ Deno.test("deno task compile builds the executable, or fails only at the runtime
   );
 });
 
-Deno.test("the executable embeds the server, the SDK sources and the gRPC definitions, not the tests", async () => {
+Deno.test("the executable embeds the server, the built-in runtimes, the SDK sources and the gRPC definitions, not the tests", async () => {
   await using dir = await withTmpDir();
   // With DENORT_BIN the compile can finish offline; the result embeds
   // everything but runs as plain Deno, so only its contents are checked.
@@ -142,10 +154,19 @@ Deno.test("the executable embeds the server, the SDK sources and the gRPC defini
   // src/ holds the SDK sources `init` copies out of a compiled binary and the
   // generated proto descriptor; grpc-health-check carries its health.proto.
   for (
-    const expected of ["main.ts", "src/", "grpc-health-check/", "grpc-js/", "reflection/", "zod/"]
+    const expected of [
+      "main.ts",
+      "src/",
+      "grpc-health-check/",
+      "grpc-js/",
+      "reflection/",
+      "zod/",
+    ]
   ) {
     assert.ok(embedded.includes(expected), `${expected} is embedded:\n${embedded}`);
   }
+  // The built-in runtimes: listed as "runtimes/*" or as a folder holding xgboost.
+  assert.match(embedded, /runtimes\/\*|xgboost \(/, `runtimes/ is embedded:\n${embedded}`);
   // Test-only packages and folders stay out (--exclude-unused-npm).
   for (const unexpected of ["yaml/", "tests/", "bench/", "examples/"]) {
     assert.ok(!embedded.includes(unexpected), `${unexpected} is not embedded:\n${embedded}`);

@@ -47,6 +47,36 @@ Deno.test("Dockerfile: a compile stage, then a slim glibc image running as user 
   }
 });
 
+Deno.test("Dockerfile: both build stages copy every local file the server imports", async () => {
+  const info = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "main.ts"],
+    cwd: repoPath(),
+    stdout: "piped",
+  }).output();
+  assert.ok(info.success);
+  const root = new URL(".", `file://${repoPath("main.ts")}`).href;
+  const topLevel = new Set<string>();
+  for (const { specifier } of JSON.parse(new TextDecoder().decode(info.stdout)).modules) {
+    if (!specifier.startsWith(root)) continue;
+    const [first, ...rest] = specifier.slice(root.length).split("/");
+    topLevel.add(rest.length === 0 ? first : `${first}/`);
+  }
+  assert.ok(topLevel.has("runtimes/"), "the built-in runtimes are part of the graph");
+  const text = await Deno.readTextFile(repoPath("Dockerfile"));
+  const ignore = await Deno.readTextFile(repoPath(".dockerignore"));
+  for (const stage of ["compile", "source"]) {
+    const body = text.split(new RegExp(`^FROM .* AS ${stage}$`, "m"))[1]!.split(/^FROM /m)[0]!;
+    for (const entry of topLevel) {
+      assert.match(
+        body,
+        new RegExp(`^COPY .*\\b${entry.replace(".", "\\.")}`, "m"),
+        `${stage} copies ${entry}`,
+      );
+      assert.ok(ignore.includes(`!${entry}`), `.dockerignore lets ${entry} through`);
+    }
+  }
+});
+
 Deno.test("Dockerfile: the compile stage runs the exact compile task", async () => {
   const config = JSON.parse(await Deno.readTextFile(repoPath("deno.json")));
   assert.match(config.tasks.compile, /--output dist\/mlserver main\.ts$/);

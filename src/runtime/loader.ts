@@ -31,9 +31,22 @@ export interface LoaderOptions {
   modulePath: readonly string[];
   /** The working folder (searched last). */
   cwd: string;
-  /** Built-in runtimes: implementation name -> module URL and export name. */
-  builtins?: Readonly<Record<string, { url: string; exportName: string }>>;
+  /** Built-in runtimes by implementation name, tried when nothing on disk matches. */
+  builtins?: Readonly<Record<string, BuiltinRuntime>>;
 }
+
+/**
+ * A runtime that ships with the server. `load` is a literal dynamic import,
+ * so `deno compile` embeds the module and `deno check` checks it, while a
+ * server that never uses it never loads it.
+ */
+export interface BuiltinRuntime {
+  load(): Promise<Record<string, unknown>>;
+  exportName: string;
+}
+
+/** Where an implementation was found. */
+type Located = { url: string; exportName: string } | BuiltinRuntime;
 
 const MODULE_FILES = [".ts", ".mts", ".js", ".mjs", "/mod.ts", "/index.ts"] as const;
 const FILE_FORM = /^(.+\.(?:ts|mts|js|mjs|tsx|jsx)):([A-Za-z_$][\w$]*)$/;
@@ -50,10 +63,12 @@ export async function loadImplementation(
   options: LoaderOptions,
 ): Promise<ModelClass> {
   const spec = settings.implementation;
-  const { url, exportName } = await locate(spec, settings, options);
+  const located = await locate(spec, settings, options);
+  const { exportName } = located;
+  const url = "url" in located ? located.url : `built-in runtime '${spec}'`;
   let module: Record<string, unknown>;
   try {
-    module = await import(url);
+    module = "url" in located ? await import(located.url) : await located.load();
   } catch (err) {
     throw new RuntimeLoadError(
       `Cannot import implementation '${spec}' from ${url}: ${(err as Error).message}`,
@@ -75,7 +90,7 @@ async function locate(
   spec: string,
   settings: ModelSettings,
   options: LoaderOptions,
-): Promise<{ url: string; exportName: string }> {
+): Promise<Located> {
   const settingsDir = settings._source === undefined ? undefined : dirname(settings._source);
   const fileForm = FILE_FORM.exec(spec);
   if (fileForm !== null) {

@@ -74,6 +74,18 @@ Deno.test("deno task examples' command serves every example model", async () => 
       }),
     });
     assert.deepEqual((await iris.json()).outputs[0].data, [0]);
+    const xgboost = await fetch(`${server.url}/v2/models/iris-xgboost/infer`, {
+      method: "POST",
+      body: JSON.stringify({
+        inputs: [{
+          name: "input-0",
+          datatype: "FP32",
+          shape: [2, 4],
+          data: [5.1, 3.5, 1.4, 0.2, 6.7, 3.0, 5.2, 2.3],
+        }],
+      }),
+    });
+    assert.deepEqual((await xgboost.json()).outputs[0].data, [0, 2], "the built-in runtime");
     const text = await fetch(`${server.url}/v2/models/text-stats/infer`, {
       method: "POST",
       body: JSON.stringify({

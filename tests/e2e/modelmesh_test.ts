@@ -20,7 +20,7 @@ import {
   legacyRepositoryClient,
   packageDefinition,
 } from "../_grpc.ts";
-import { repoPath, RUNTIMES, withTmpDir } from "../_helpers.ts";
+import { fixture, repoPath, RUNTIMES, withTmpDir } from "../_helpers.ts";
 
 const Status = grpc.status;
 
@@ -49,14 +49,26 @@ async function targetDir(modelsDir: string, modelId: string): Promise<string> {
   return target;
 }
 
-/** Layout 1: modelPath is a file. Symlink it, generate settings (no implementation for "custom"). */
-async function adaptFile(modelsDir: string, modelId: string, modelPath: string): Promise<void> {
+/**
+ * Layout 1: modelPath is a file. Symlink it, generate settings: no
+ * implementation for type "custom", MLServer's runtime name for a known type.
+ */
+async function adaptFile(
+  modelsDir: string,
+  modelId: string,
+  modelPath: string,
+  implementation?: string,
+): Promise<void> {
   const target = await targetDir(modelsDir, modelId);
   const link = join(target, basename(modelPath));
   await Deno.symlink(modelPath, link);
   await Deno.writeTextFile(
     join(target, "model-settings.json"),
-    JSON.stringify({ name: modelId, parameters: { uri: link } }),
+    JSON.stringify({
+      name: modelId,
+      ...(implementation && { implementation }),
+      parameters: { uri: link },
+    }),
   );
 }
 
@@ -238,6 +250,26 @@ Deno.test("ModelMesh's MLServer adapter drives the server end to end", async (t)
         assert.equal((await infer(layout.modelId)).error?.code, Status.NOT_FOUND);
       });
     }
+
+    await t.step(
+      "model type xgboost: the adapter's mlserver_xgboost.XGBoostModel is built in",
+      async () => {
+        const modelId = "iris-xgb__isvc-3333333333";
+        const file = join(puller, modelId, "iris-classifier.ubj");
+        await Deno.mkdir(join(puller, modelId), { recursive: true });
+        await Deno.copyFile(fixture("xgboost", "iris_softprob.ubj"), file);
+        await adaptFile(modelsDir, modelId, file, "mlserver_xgboost.XGBoostModel");
+        assert.deepEqual(
+          (await call(client, "RepositoryModelLoad", { model_name: modelId })).response,
+          {},
+        );
+        const { response, error } = await infer(modelId);
+        assert.equal(error, undefined, error?.details);
+        assert.equal(response.model_name, modelId);
+        assert.deepEqual(response.outputs[0].contents.int64_contents, ["2"]);
+        await call(client, "RepositoryModelUnload", { model_name: modelId });
+      },
+    );
 
     await t.step("a load cancelled mid-flight, then an unload, leaves nothing loaded", async () => {
       const modelId = "slow__isvc-1111111111";

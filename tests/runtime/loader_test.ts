@@ -91,7 +91,7 @@ Deno.test("loadImplementation() resolves every implementation form", async (t) =
   await t.step("built-in runtime names resolve when nothing on disk matches", async () => {
     const builtins = {
       "mlserver_xgboost.XGBoostModel": {
-        url: new URL(`file://${join(root, "models", "shared.mts")}`).href,
+        load: () => import(new URL(`file://${join(root, "models", "shared.mts")}`).href),
         exportName: "Found",
       },
     };
