@@ -39,6 +39,18 @@ Deno.test("deploy/modelmesh-servingruntime.yaml follows ModelMesh's rules", asyn
     spec.supportedModelFormats.some((f: Any) => f.autoSelect === true),
     "autoSelect formats get placed",
   );
+  // Every model format listed besides custom has a built-in runtime under the
+  // name the adapter writes for it.
+  const { BUILTIN_RUNTIMES } = await import("../runtimes/builtins.ts");
+  const adapterNames: Record<string, string> = { xgboost: "mlserver_xgboost.XGBoostModel" };
+  for (const { name } of spec.supportedModelFormats) {
+    if (name === "custom") continue;
+    assert.ok(adapterNames[name] !== undefined, `format ${name} has no known adapter mapping`);
+    assert.ok(
+      adapterNames[name]! in BUILTIN_RUNTIMES,
+      `${name}: ${adapterNames[name]} is built in`,
+    );
+  }
   const names = spec.containers.map((c: Any) => c.name);
   assert.ok(
     names.includes(spec.builtInAdapter.serverType),
