@@ -25,6 +25,7 @@ import type {
 import { checkedData } from "../protocol/outputs.ts";
 import type { Column, InputCodec, InputDecoder, RequestCodec, Table, TensorLike } from "./codec.ts";
 import { elementText } from "./string.ts";
+import { isTensor } from "./tensor.ts";
 
 function isTable(value: unknown): value is Table {
   if (typeof value !== "object" || value === null) return false;
@@ -50,8 +51,12 @@ function decodeTable(tensors: readonly TensorLike[], decodeInput: InputDecoder):
 
 function decodeColumn(tensor: TensorLike, rows: number, decodeInput: InputDecoder): Column {
   const decoded = decodeInput(tensor);
-  if (decoded !== undefined) return decoded as Column;
-  const data = checkedData(tensor);
+  // An `np` input decodes to a tensor: its data splits into rows like an
+  // input without a content type.
+  if (decoded !== undefined && !isTensor(decoded)) return decoded as Column;
+  const data = isTensor(decoded)
+    ? decoded.data
+    : checkedData(tensor, "Cannot decode the request as pd");
   const width = rows === 0 ? 0 : elementCount(tensor.shape) / rows;
   if (width <= 1) return data;
   // A multi-column input: one row of `width` values per table row.
@@ -66,7 +71,7 @@ function decodeColumn(tensor: TensorLike, rows: number, decodeInput: InputDecode
 
 /** One output per column, shape `[rows, 1]` (or `[rows, width]` for row arrays). */
 function encodeColumn(name: string, column: Column, rows: number): ResponseOutput {
-  const length = isTypedArray(column) ? column.length : column.length;
+  const length = column.length;
   if (length !== rows) {
     throw new CodecError(
       `Cannot encode column '${name}' as pd: it has ${length} values, the table ${rows} rows`,
@@ -140,7 +145,8 @@ export const PandasJsonCodec: InputCodec<unknown[]> = {
   contentType: "pd_json",
   canEncode: (_value: unknown): _value is unknown[] => false,
   decode(tensor) {
-    return (checkedData(tensor) as BytesElement[]).map((cell, index) => {
+    const cells = checkedData(tensor, `Cannot decode '${tensor.name}' as pd_json`);
+    return (cells as BytesElement[]).map((cell, index) => {
       const text = elementText(cell, tensor.name, index, "pd_json");
       try {
         return JSON.parse(text);

@@ -10,7 +10,8 @@ import { datatypeOfArray, isTypedArray, type TensorData } from "../protocol/data
 import { checkedData } from "../protocol/outputs.ts";
 import { type InputCodec, type Tensor, type TensorLike } from "./codec.ts";
 
-function isTensor(value: unknown): value is Tensor {
+/** Whether `value` has a tensor's `data` and `shape`. */
+export function isTensor(value: unknown): value is Tensor {
   if (typeof value !== "object" || value === null) return false;
   const { data, shape } = value as Partial<Tensor>;
   return Array.isArray(shape) && (isTypedArray(data) || Array.isArray(data));
@@ -41,7 +42,8 @@ export const NumpyCodec: NumpyInputCodec = {
     return isTypedArray(value) || isTensor(value);
   },
   decode(tensor: TensorLike): Tensor {
-    return { data: checkedData(tensor), shape: [...tensor.shape], datatype: tensor.datatype };
+    const data = checkedData(tensor, `Cannot decode '${tensor.name}' as np`);
+    return { data, shape: [...tensor.shape], datatype: tensor.datatype };
   },
   encode(name, value) {
     if (isTypedArray(value)) {

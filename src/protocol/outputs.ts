@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ServerError } from "../errors.ts";
+import { CodecError, ServerError } from "../errors.ts";
 import {
   type BytesElement,
   type Datatype,
@@ -40,49 +40,57 @@ export function checkOutput(output: ResponseOutput): CheckedOutput {
 
 /**
  * The data of one output as the typed array of its datatype (or a BYTES
- * list), without copying the output.
+ * list), without copying the output. Codecs decoding a tensor pass
+ * `decoding` (such as "Cannot decode 'x' as np"): their problems are the
+ * caller's, a 400 `CodecError`, not a runtime's 500.
  *
- * @throws {ServerError} (500) like `checkOutput()`
+ * @throws {ServerError} (500) like `checkOutput()`, or `CodecError` (400)
+ * when `decoding` is given
  */
-export function checkedData(output: ResponseOutput): TensorData {
+export function checkedData(output: ResponseOutput, decoding?: string): TensorData {
   const { datatype, shape, data } = output;
   if (typeof datatype !== "string" || !isDatatype(datatype)) {
-    throw new ServerError(
-      `Model output '${output.name}': unknown datatype ${JSON.stringify(datatype)}`,
-    );
+    throw failure(output, decoding, `unknown datatype ${JSON.stringify(datatype)}`);
   }
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new ServerError(
-      `Model output '${output.name}': shape must be a list of non-negative integers, got ${
-        JSON.stringify(shape)
-      }`,
+    throw failure(
+      output,
+      decoding,
+      `shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`,
     );
   }
   const count = elementCount(shape);
   if (isTypedArray(data)) {
     if (datatype === "BYTES") {
-      throw new ServerError(
-        `Model output '${output.name}': BYTES data must be a list of strings or byte arrays`,
-      );
+      throw failure(output, decoding, "BYTES data must be a list of strings or byte arrays");
     }
     if (data.length !== count) {
-      throw new ServerError(
-        `Model output '${output.name}': data has ${data.length} elements, shape [${shape}] needs ${count}`,
+      throw failure(
+        output,
+        decoding,
+        `data has ${data.length} elements, shape [${shape}] needs ${count}`,
       );
     }
     return toDatatype(data, datatype);
   }
   if (!Array.isArray(data)) {
-    throw new ServerError(`Model output '${output.name}': data must be a typed array or a list`);
+    throw failure(output, decoding, "data must be a typed array or a list");
   }
   if (datatype === "BYTES" && data.length === count && data.every(isBytesElement)) {
     return data as BytesElement[];
   }
   try {
-    return decodeJsonTensor(output, `Model output '${output.name}'`);
+    return decodeJsonTensor(output, decoding ?? `Model output '${output.name}'`);
   } catch (err) {
-    throw new ServerError((err as Error).message);
+    const message = (err as Error).message;
+    throw decoding === undefined ? new ServerError(message) : new CodecError(message);
   }
+}
+
+function failure(output: ResponseOutput, decoding: string | undefined, problem: string): Error {
+  return decoding === undefined
+    ? new ServerError(`Model output '${output.name}': ${problem}`)
+    : new CodecError(`${decoding}: ${problem}`);
 }
 
 function isBytesElement(value: unknown): value is BytesElement {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Base64Codec } from "../../src/codecs/base64.ts";
 import type { InputCodec, TensorLike } from "../../src/codecs/codec.ts";
 import { DatetimeCodec } from "../../src/codecs/datetime.ts";
+import { PandasJsonCodec } from "../../src/codecs/pandas.ts";
 import { StringCodec } from "../../src/codecs/string.ts";
 import { NumpyCodec } from "../../src/codecs/tensor.ts";
 import { CodecError } from "../../src/errors.ts";
@@ -164,6 +165,16 @@ Deno.test("input codecs reject what they cannot read with a 400 naming the tenso
       "an invalid Date",
       () => DatetimeCodec.encode("d", [new Date("nope")]),
       /element 0 is an invalid Date/,
+    ],
+    [
+      "np data that does not fill its shape",
+      () => NumpyCodec.decode({ name: "x", datatype: "FP32", shape: [3], data: [1, 2] }),
+      /Cannot decode 'x' as np: /,
+    ],
+    [
+      "pd_json cells that are numbers",
+      () => PandasJsonCodec.decode({ name: "c", datatype: "FP32", shape: [2], data: [1] }),
+      /Cannot decode 'c' as pd_json: /,
     ],
     [
       "np of something else",

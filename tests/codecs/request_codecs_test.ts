@@ -64,9 +64,17 @@ Deno.test("pd decodes a request into columns, using each input's own content typ
         parameters: { content_type: "pd_json" },
       },
       { name: "xy", datatype: "FP32", shape: [3, 2], data: new Float32Array([1, 2, 3, 4, 5, 6]) },
+      {
+        name: "floors",
+        datatype: "INT32",
+        shape: [3, 1],
+        data: new Int32Array([1, 5, 9]),
+        parameters: { content_type: "np" },
+      },
     ],
   };
   const table = PandasCodec.decodeRequest(request, decodeInput);
+  assert.deepEqual(table.columns.floors, new Int32Array([1, 5, 9]), "an np input is a column");
   assert.equal(table.rows, 3);
   assert.deepEqual(table.columns.rooms, new Int32Array([2, 3, 4]));
   assert.deepEqual(table.columns.city, ["Oslo", "Lima", "Pune"]);
