@@ -7,14 +7,12 @@
  * @module
  */
 
-/** A runtime module, imported on first use, and the class it exports. */
-export interface BuiltinRuntime {
-  load(): Promise<Record<string, unknown>>;
-  exportName: string;
-}
-
-/** Built-in runtimes by implementation name. */
-export const BUILTIN_RUNTIMES: Readonly<Record<string, BuiltinRuntime>> = {
+/**
+ * Built-in runtimes by implementation name. Each entry has the shape of the
+ * loader's `BuiltinRuntime` (checked where `server.ts` hands it over; this
+ * folder imports nothing from the server but the SDK).
+ */
+export const BUILTIN_RUNTIMES = {
   "mlserver_xgboost.XGBoostModel": {
     exportName: "XGBoostModel",
     load: () => import("./xgboost/mod.ts"),

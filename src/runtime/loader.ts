@@ -45,8 +45,15 @@ export interface BuiltinRuntime {
   exportName: string;
 }
 
-/** Where an implementation was found. */
-type Located = { url: string; exportName: string } | BuiltinRuntime;
+/** An implementation found on disk or built in: how to import it, and what to call it in errors. */
+interface Located extends BuiltinRuntime {
+  where: string;
+}
+
+function onDisk(path: string, exportName: string): Located {
+  const url = pathToFileURL(path).href;
+  return { where: url, exportName, load: () => import(url) };
+}
 
 const MODULE_FILES = [".ts", ".mts", ".js", ".mjs", "/mod.ts", "/index.ts"] as const;
 const FILE_FORM = /^(.+\.(?:ts|mts|js|mjs|tsx|jsx)):([A-Za-z_$][\w$]*)$/;
@@ -63,15 +70,13 @@ export async function loadImplementation(
   options: LoaderOptions,
 ): Promise<ModelClass> {
   const spec = settings.implementation;
-  const located = await locate(spec, settings, options);
-  const { exportName } = located;
-  const url = "url" in located ? located.url : `built-in runtime '${spec}'`;
+  const { where, exportName, load } = await locate(spec, settings, options);
   let module: Record<string, unknown>;
   try {
-    module = "url" in located ? await import(located.url) : await located.load();
+    module = await load();
   } catch (err) {
     throw new RuntimeLoadError(
-      `Cannot import implementation '${spec}' from ${url}: ${(err as Error).message}`,
+      `Cannot import implementation '${spec}' from ${where}: ${(err as Error).message}`,
       { cause: err },
     );
   }
@@ -79,7 +84,7 @@ export async function loadImplementation(
   if (typeof exported !== "function") {
     const names = Object.keys(module).join(", ") || "nothing";
     throw new RuntimeLoadError(
-      `Cannot load implementation '${spec}': ${url} does not export a class '${exportName}' ` +
+      `Cannot load implementation '${spec}': ${where} does not export a class '${exportName}' ` +
         `(it exports ${names})`,
     );
   }
@@ -101,7 +106,7 @@ async function locate(
         `Cannot load implementation '${spec}': file ${path} not found`,
       );
     }
-    return { url: pathToFileURL(path).href, exportName };
+    return onDisk(path, exportName);
   }
   const dotted = DOTTED_FORM.exec(spec);
   if (dotted === null) {
@@ -120,11 +125,11 @@ async function locate(
     for (const suffix of MODULE_FILES) {
       const candidate = join(root, modulePath + suffix);
       searched.push(candidate);
-      if (await isFile(candidate)) return { url: pathToFileURL(candidate).href, exportName };
+      if (await isFile(candidate)) return onDisk(candidate, exportName);
     }
   }
   const builtin = options.builtins?.[spec];
-  if (builtin !== undefined) return builtin;
+  if (builtin !== undefined) return { where: `built-in runtime '${spec}'`, ...builtin };
   throw new RuntimeLoadError(
     `Cannot load implementation '${spec}': module '${moduleName}' not found; ` +
       `searched ${searched.join(", ")}` +

@@ -183,21 +183,3 @@ Deno.test("a models folder that does not exist yet is served once it appears (Mo
     assert.equal((await server.stop()).code, 0);
   }
 });
-
-Deno.test("a models folder that does not exist yet is served once it appears (ModelMesh starts first)", async () => {
-  await using dir = await withTmpDir();
-  const folder = join(dir.path, "_mlserver_models");
-  const server = await startProcess([folder], {
-    env: { MLSERVER_LOAD_MODELS_AT_STARTUP: "false" },
-  });
-  try {
-    await server.waitReady();
-    assert.ok(server.lines.some((l) => l.includes("does not exist yet")));
-    await writeModel(folder, "echo", { implementation: RUNTIMES.echo });
-    const load = await fetch(`${server.url}/v2/repository/models/echo/load`, { method: "POST" });
-    assert.equal(load.status, 200);
-    assert.equal((await fetch(`${server.url}/v2/models/echo/ready`)).status, 200);
-  } finally {
-    assert.equal((await server.stop()).code, 0);
-  }
-});
