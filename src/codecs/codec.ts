@@ -159,8 +159,3 @@ export interface RequestCodec<T = unknown> {
   /** A request holding `value`. */
   encodeRequest(value: T): InferenceRequest;
 }
-
-/** Parameters with a content type (what every codec puts on what it encodes). */
-export function contentTypeParameters(contentType: string): Parameters {
-  return { content_type: contentType };
-}

@@ -16,15 +16,11 @@ import {
   isTypedArray,
   type TypedArray,
 } from "../protocol/datatypes.ts";
-import type {
-  InferenceRequest,
-  InferenceResponse,
-  Parameters,
-  ResponseOutput,
-} from "../protocol/types.ts";
+import type { InferenceRequest, InferenceResponse, ResponseOutput } from "../protocol/types.ts";
 import { checkedData } from "../protocol/outputs.ts";
 import type { Column, InputCodec, InputDecoder, RequestCodec, Table, TensorLike } from "./codec.ts";
-import { elementText } from "./string.ts";
+import { DatetimeCodec } from "./datetime.ts";
+import { elementText, StringCodec } from "./string.ts";
 import { isTensor } from "./tensor.ts";
 
 function isTable(value: unknown): value is Table {
@@ -77,18 +73,16 @@ function encodeColumn(name: string, column: Column, rows: number): ResponseOutpu
       `Cannot encode column '${name}' as pd: it has ${length} values, the table ${rows} rows`,
     );
   }
-  const output = (
-    datatype: Datatype,
-    data: ResponseOutput["data"],
-    parameters?: Parameters,
-  ): ResponseOutput =>
-    parameters === undefined
-      ? { name, datatype, shape: [rows, 1], data }
-      : { name, datatype, shape: [rows, 1], data, parameters };
+  const output = (datatype: Datatype, data: ResponseOutput["data"]): ResponseOutput => ({
+    name,
+    datatype,
+    shape: [rows, 1],
+    data,
+  });
   if (isTypedArray(column)) return output(datatypeOfArray(column), column);
   const values = column as readonly unknown[];
   if (values.every((v) => typeof v === "string")) {
-    return output("BYTES", values, { content_type: "str" });
+    return StringCodec.encode(name, values as string[]);
   }
   if (values.every((v) => v instanceof Uint8Array)) return output("BYTES", values);
   if (values.every((v) => typeof v === "boolean")) {
@@ -103,11 +97,7 @@ function encodeColumn(name: string, column: Column, rows: number): ResponseOutpu
       ? output("INT64", BigInt64Array.from(numbers, BigInt))
       : output("FP64", Float64Array.from(numbers));
   }
-  if (values.every((v) => v instanceof Date)) {
-    return output("BYTES", (values as Date[]).map((d) => d.toISOString()), {
-      content_type: "datetime",
-    });
-  }
+  if (values.every((v) => v instanceof Date)) return DatetimeCodec.encode(name, values as Date[]);
   if (
     values.length > 0 &&
     values.every((v) => isTypedArray(v) && v.length === (values[0] as TypedArray).length)
@@ -119,9 +109,7 @@ function encodeColumn(name: string, column: Column, rows: number): ResponseOutpu
     rowsOf.forEach((row, i) => (out as Float64Array).set(row as Float64Array, i * width));
     return { name, datatype: datatypeOfArray(first), shape: [rows, width], data: out };
   }
-  return output("BYTES", values.map((v) => JSON.stringify(v) ?? "null"), {
-    content_type: "pd_json",
-  });
+  return PandasJsonCodec.encode(name, [...values]);
 }
 
 function encodeTable(table: Table): ResponseOutput[] {

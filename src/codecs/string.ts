@@ -18,7 +18,8 @@ export function bytesElements(tensor: TensorLike, contentType: string): BytesEle
     );
   }
   const data = tensor.data as readonly unknown[];
-  return data.flat(Infinity) as BytesElement[];
+  // Request inputs are already flat; only nested lists a runtime built need flattening.
+  return (data.some(Array.isArray) ? data.flat(Infinity) : data) as BytesElement[];
 }
 
 /** One element as text: strings as they are, bytes as UTF-8. */

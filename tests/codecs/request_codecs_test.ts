@@ -133,6 +133,12 @@ Deno.test("pd encodes every kind of column with its datatype", () => {
       err instanceof CodecError &&
       /column 'short' as pd: it has 1 values, the table 3 rows/.test(err.message),
   );
+  assert.throws(
+    () => PandasCodec.encodeResponse("m", { rows: 1, columns: { at: [new Date("nope")] } }),
+    (err: unknown) =>
+      err instanceof CodecError &&
+      /Cannot encode 'at' as datetime: element 0 is an invalid Date/.test(err.message),
+  );
 });
 
 class CodecModel extends MLModel {
