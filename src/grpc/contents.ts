@@ -1,8 +1,9 @@
 /**
- * `InferTensorContents` <-> tensor data. Packed FP32, FP64 and BOOL contents
- * become views into the message (copied only when misaligned); integer
- * varints are decoded straight into the datatype's typed array with range
- * checks; 64-bit integers go through 32-bit halves, never through BigInt.
+ * `InferTensorContents` <-> tensor data. Packed FP32 and FP64 contents
+ * become views into the message (copied only when misaligned); varints
+ * (integers and BOOL) are decoded straight into the datatype's typed array
+ * with range checks; 64-bit integers go through 32-bit halves, never through
+ * BigInt.
  *
  * @module
  */
@@ -15,7 +16,7 @@ import {
   type TensorData,
   type TypedArray,
 } from "../protocol/datatypes.ts";
-import { countVarints, type ProtoEncoder, ProtoReader, WIRE } from "./wire.ts";
+import { ProtoEncoder, ProtoReader, WIRE } from "./wire.ts";
 
 /** Contents field number per datatype (FP16 has none: it travels raw). */
 export const CONTENTS_FIELD: Readonly<Record<Datatype, number | undefined>> = {
@@ -55,13 +56,17 @@ export interface ContentsSpan {
 }
 
 /**
- * Finds the contents fields of an `InferTensorContents` message.
- *
- * @returns the spans, in wire order (empty when the tensor has no typed data)
+ * Finds the contents fields of an `InferTensorContents` message and appends
+ * them to `spans`, in wire order (a BYTES tensor has one per element, so
+ * they are appended one by one, never spread as arguments).
  */
-export function scanContents(buf: Uint8Array, start: number, end: number): ContentsSpan[] {
+export function scanContents(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  spans: ContentsSpan[],
+): void {
   const reader = new ProtoReader(buf, start, end);
-  const spans: ContentsSpan[] = [];
   while (!reader.done) {
     const tag = reader.tag();
     const field = tag >>> 3;
@@ -75,7 +80,6 @@ export function scanContents(buf: Uint8Array, start: number, end: number): Conte
       if (field >= 1 && field <= 8) spans.push({ field, wireType, start: at, end: reader.pos });
     }
   }
-  return spans;
 }
 
 /**
@@ -113,11 +117,10 @@ export function decodeContents(
   // Fixed-size packed contents in one chunk: a view, no copy.
   if (spans.length === 1 && spans[0]!.wireType === WIRE.LEN && info.kind === "float") {
     const { start, end } = spans[0]!;
-    const size = datatype === "FP32" ? 4 : 8;
-    if ((end - start) % size !== 0) {
+    if ((end - start) % info.size !== 0) {
       fail(`packed ${FIELD_NAMES[field!]} is not a whole number of elements`);
     }
-    const found = (end - start) / size;
+    const found = (end - start) / info.size;
     if (found !== count) fail(`contents have ${found} elements, shape needs ${count}`);
     return info.view(buf.buffer, buf.byteOffset + start, count);
   }
@@ -127,12 +130,13 @@ export function decodeContents(
   for (const span of spans) {
     const reader = new ProtoReader(buf, span.start, span.end);
     if (span.wireType === WIRE.LEN) {
-      const n = info.kind === "float"
-        ? (span.end - span.start) / (datatype === "FP32" ? 4 : 8)
-        : countVarints(buf, span.start, span.end);
-      if (index + n > count) fail(`contents have more than the ${count} elements the shape holds`);
-      for (let i = 0; i < n; i++) store(reader, index++);
-      if (!reader.done) fail(`packed ${FIELD_NAMES[field!]} is not a whole number of elements`);
+      if (info.kind === "float" && (span.end - span.start) % info.size !== 0) {
+        fail(`packed ${FIELD_NAMES[field!]} is not a whole number of elements`);
+      }
+      while (!reader.done) {
+        if (index >= count) fail(`contents have more than the ${count} elements the shape holds`);
+        store(reader, index++);
+      }
     } else {
       if (index + 1 > count) fail(`contents have more than the ${count} elements the shape holds`);
       store(reader, index++);
@@ -186,9 +190,9 @@ function storeFor(datatype: Datatype, out: TypedArray, fail: (message: string) =
 export function encodeContents(encoder: ProtoEncoder, datatype: Datatype, data: TensorData): void {
   const field = CONTENTS_FIELD[datatype]!;
   if (datatype === "BYTES") {
-    const utf8 = new TextEncoder();
     for (const item of data as BytesElement[]) {
-      encoder.bytes(field, typeof item === "string" ? utf8.encode(item) : item);
+      if (typeof item === "string") encoder.repeatedString(field, item);
+      else encoder.bytes(field, item);
     }
     return;
   }
@@ -200,7 +204,7 @@ export function encodeContents(encoder: ProtoEncoder, datatype: Datatype, data: 
     encoder.bytes(field, new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength));
     return;
   }
-  const packed = new (encoder.constructor as new () => ProtoEncoder)();
+  const packed = new ProtoEncoder();
   if (datatype === "INT64" || datatype === "UINT64") {
     const halves = new Uint32Array(typed.buffer, typed.byteOffset, typed.length * 2);
     for (let i = 0; i < typed.length; i++) packed.varint64(halves[2 * i]!, halves[2 * i + 1]!);

@@ -8,7 +8,14 @@
  */
 
 import { InvalidRequestError } from "../errors.ts";
-import { type Datatype, elementCount, isDatatype, MAX_DIMENSIONS } from "../protocol/datatypes.ts";
+import {
+  type Datatype,
+  DATATYPE_INFO,
+  elementCount,
+  isDatatype,
+  MAX_DIMENSIONS,
+} from "../protocol/datatypes.ts";
+import { checkEnvelope } from "../protocol/json_request.ts";
 import { checkedData } from "../protocol/outputs.ts";
 import { decodeRawTensor, encodeRawTensor } from "../protocol/raw_tensor.ts";
 import type {
@@ -68,33 +75,26 @@ export function decodeModelInferRequest(buf: Uint8Array): DecodedInferRequest {
     const wireType = tag & 7;
     switch (tag >>> 3) {
       case 1:
-        reader.expect(wireType, WIRE.LEN, "model_name");
-        modelName = reader.string();
+        modelName = reader.string("model_name");
         break;
       case 2:
-        reader.expect(wireType, WIRE.LEN, "model_version");
-        modelVersion = reader.string();
+        modelVersion = reader.string("model_version");
         break;
       case 3:
-        reader.expect(wireType, WIRE.LEN, "id");
-        id = reader.string();
+        id = reader.string("id");
         break;
       case 4:
-        reader.expect(wireType, WIRE.LEN, "parameters");
         parameters ??= {};
-        readParameterEntry(buf, reader.span(), parameters);
+        readParameterEntry(buf, reader.span("parameters"), parameters);
         break;
       case 5:
-        reader.expect(wireType, WIRE.LEN, "inputs");
-        pending.push(readInput(buf, reader.span()));
+        pending.push(readInput(buf, reader.span("inputs")));
         break;
       case 6:
-        reader.expect(wireType, WIRE.LEN, "outputs");
-        outputs.push(readRequestedOutput(buf, reader.span()));
+        outputs.push(readRequestedOutput(buf, reader.span("outputs")));
         break;
       case 7:
-        reader.expect(wireType, WIRE.LEN, "raw_input_contents");
-        raw.push(reader.bytes());
+        raw.push(reader.bytes("raw_input_contents"));
         break;
       default:
         reader.skip(wireType);
@@ -105,6 +105,7 @@ export function decodeModelInferRequest(buf: Uint8Array): DecodedInferRequest {
   if (id !== undefined) request.id = id;
   if (parameters !== undefined) request.parameters = parameters;
   if (outputs.length > 0) request.outputs = outputs;
+  checkEnvelope(request);
   return { request, modelName, modelVersion, raw: raw.length > 0 };
 }
 
@@ -116,10 +117,10 @@ function readInput(buf: Uint8Array, [start, end]: [number, number]): PendingInpu
     const wireType = tag & 7;
     switch (tag >>> 3) {
       case 1:
-        input.name = reader.string();
+        input.name = reader.string("name");
         break;
       case 2:
-        input.datatype = reader.string();
+        input.datatype = reader.string("datatype");
         break;
       case 3:
         readShape(reader, wireType, input.shape);
@@ -129,9 +130,8 @@ function readInput(buf: Uint8Array, [start, end]: [number, number]): PendingInpu
         readParameterEntry(buf, reader.span(), input.parameters);
         break;
       case 5: {
-        reader.expect(wireType, WIRE.LEN, "contents");
-        const [s, e] = reader.span();
-        input.contents.push(...scanContents(buf, s, e));
+        const [s, e] = reader.span("contents");
+        scanContents(buf, s, e, input.contents);
         break;
       }
       default:
@@ -159,11 +159,8 @@ function readShape(reader: ProtoReader, wireType: number, shape: number[]): void
 /** Turns pending inputs into inputs with data, consuming raw contents in order. */
 function assignData(buf: Uint8Array, pending: PendingInput[], raw: Uint8Array[]): RequestInput[] {
   let nextRaw = 0;
-  const inputs = pending.map((input, index): RequestInput => {
+  const inputs = pending.map((input): RequestInput => {
     const label = `Input '${input.name}'`;
-    if (input.name === "") {
-      throw new InvalidRequestError(`Invalid inference request: inputs[${index}].name is empty`);
-    }
     if (!isDatatype(input.datatype)) {
       throw new InvalidRequestError(`${label}: unknown datatype ${JSON.stringify(input.datatype)}`);
     }
@@ -183,7 +180,7 @@ function assignData(buf: Uint8Array, pending: PendingInput[], raw: Uint8Array[])
     } else if (nextRaw < raw.length) {
       data = decodeRawTensor(raw[nextRaw++]!, { name: input.name, datatype, shape: input.shape });
     } else if (count === 0) {
-      data = decodeContents(buf, [], datatype, 0, label);
+      data = datatype === "BYTES" ? [] : DATATYPE_INFO[datatype].create(0);
     } else {
       throw new InvalidRequestError(`${label}: no data (set contents or raw_input_contents)`);
     }
@@ -252,7 +249,7 @@ function readParameterValue(buf: Uint8Array, [start, end]: [number, number]): un
     const tag = reader.tag();
     switch (tag >>> 3) {
       case 1:
-        value = reader.uint32() !== 0;
+        value = reader.bool();
         break;
       case 2:
         value = reader.int64Loose(true);
@@ -318,9 +315,12 @@ export function decodeRepositoryModelRequest(buf: Uint8Array): { modelName: stri
   return { modelName };
 }
 
+const TRUE_RESPONSE = new Uint8Array([0x08, 0x01]);
+const FALSE_RESPONSE = new Uint8Array(0);
+
 /** `{ bool = 1 }`: ServerLive, ServerReady and ModelReady responses. */
 export function encodeBoolResponse(value: boolean): Uint8Array {
-  return value ? new Uint8Array([0x08, 0x01]) : new Uint8Array(0);
+  return value ? TRUE_RESPONSE : FALSE_RESPONSE;
 }
 
 /** `ServerMetadataResponse`. */
@@ -370,7 +370,7 @@ export function encodeModelInferResponse(response: InferenceResponse, raw: boole
     writeParameters(tensor, 4, output.parameters);
     if (raw) {
       rawContents.push(encodeRawTensor(data));
-    } else {
+    } else if (data.length > 0) { // an empty tensor needs no contents, whatever its datatype
       if (CONTENTS_FIELD[output.datatype] === undefined) {
         throw new InvalidRequestError(
           `Output '${output.name}' is ${output.datatype}, which has no typed contents field: ` +

@@ -28,6 +28,9 @@ export class ProtoReader {
   /** High 32 bits of the last value read by `varint64()`. */
   hi = 0;
   #view: DataView | undefined;
+  /** Field number and wire type of the last tag read (-1: none yet, as in packed data). */
+  #field = 0;
+  #wireType = -1;
 
   constructor(buf: Uint8Array, start = 0, end = buf.byteLength) {
     this.buf = buf;
@@ -44,6 +47,8 @@ export class ProtoReader {
   tag(): number {
     const tag = this.uint32();
     if (tag >>> 3 === 0) malformed("field number 0");
+    this.#field = tag >>> 3;
+    this.#wireType = tag & 7;
     return tag;
   }
 
@@ -90,6 +95,7 @@ export class ProtoReader {
    * @throws {InvalidRequestError} when it does not fit in a safe integer
    */
   int64(what: string): number {
+    this.#require(WIRE.VARINT, what);
     const value = toNumber(this.varint64(), this.hi, true);
     if (!Number.isSafeInteger(value)) malformed(`${what} does not fit in a JavaScript number`);
     return value;
@@ -97,6 +103,7 @@ export class ProtoReader {
 
   /** A signed (or unsigned) 64-bit varint as a number, or a string when not exact. */
   int64Loose(signed: boolean): number | string {
+    this.#require(WIRE.VARINT, undefined);
     const lo = this.varint64();
     const value = toNumber(lo, this.hi, signed);
     if (Number.isSafeInteger(value)) return value;
@@ -104,8 +111,13 @@ export class ProtoReader {
     return String(signed ? BigInt.asIntN(64, big) : big);
   }
 
-  /** A length-delimited field's bounds; advances past it. */
-  span(): [start: number, end: number] {
+  /**
+   * A length-delimited field's bounds; advances past it.
+   *
+   * @param name names the field in the error when the tag said another wire type
+   */
+  span(name?: string): [start: number, end: number] {
+    this.#require(WIRE.LEN, name);
     const length = this.uint32();
     const start = this.pos;
     const end = start + length;
@@ -115,14 +127,14 @@ export class ProtoReader {
   }
 
   /** A length-delimited field as a view (no copy). */
-  bytes(): Uint8Array {
-    const [start, end] = this.span();
+  bytes(name?: string): Uint8Array {
+    const [start, end] = this.span(name);
     return this.buf.subarray(start, end);
   }
 
   /** A length-delimited field as UTF-8 text. */
-  string(): string {
-    const [start, end] = this.span();
+  string(name?: string): string {
+    const [start, end] = this.span(name);
     if (start === end) return "";
     try {
       return utf8Decoder.decode(this.buf.subarray(start, end));
@@ -131,14 +143,21 @@ export class ProtoReader {
     }
   }
 
+  /** A varint bool. */
+  bool(): boolean {
+    this.#require(WIRE.VARINT, undefined);
+    return this.uint32() !== 0;
+  }
+
   /** A little-endian double. */
   double(): number {
-    const value = this.#dataView().getFloat64(this.#advance(8), true);
-    return value;
+    this.#require(WIRE.FIXED64, undefined);
+    return this.#dataView().getFloat64(this.#advance(8), true);
   }
 
   /** A little-endian float. */
   float(): number {
+    this.#require(WIRE.FIXED32, undefined);
     return this.#dataView().getFloat32(this.#advance(4), true);
   }
 
@@ -163,9 +182,11 @@ export class ProtoReader {
   }
 
   /** Fails unless the wire type matches what the field needs. */
-  expect(wireType: number, expected: number, field: string): void {
-    if (wireType !== expected) {
-      malformed(`field ${field} has wire type ${wireType}, expected ${expected}`);
+  #require(expected: number, name: string | undefined): void {
+    if (this.#wireType !== -1 && this.#wireType !== expected) {
+      malformed(
+        `field ${name ?? this.#field} has wire type ${this.#wireType}, expected ${expected}`,
+      );
     }
   }
 
@@ -189,14 +210,6 @@ export function toNumber(lo: number, hi: number, signed: boolean): number {
     return -(negHi * 0x100000000 + negLo);
   }
   return hi * 0x100000000 + lo;
-}
-
-/** Number of varints in a packed field (bytes without the continuation bit). */
-export function countVarints(buf: Uint8Array, start: number, end: number): number {
-  let count = 0;
-  for (let i = start; i < end; i++) if ((buf[i] as number) < 0x80) count++;
-  if (end > start && (buf[end - 1] as number) >= 0x80) malformed("truncated packed varints");
-  return count;
 }
 
 /** Payloads at least this large are referenced, not copied, until `finish()`. */

@@ -7,7 +7,11 @@
 
 import { isValidEnvelope } from "./fast_envelope.ts";
 import { decodeJsonTensor } from "./json_tensor.ts";
-import { JsonInferenceRequestSchema, type JsonRequestInput } from "./schemas.ts";
+import {
+  type JsonInferenceRequest,
+  JsonInferenceRequestSchema,
+  type JsonRequestInput,
+} from "./schemas.ts";
 import type { InferenceRequest, Parameters, RequestInput } from "./types.ts";
 import { parseOrThrow } from "./validate.ts";
 import type { TensorData } from "./datatypes.ts";
@@ -19,6 +23,20 @@ import type { TensorData } from "./datatypes.ts";
 export type ExternalData = (input: JsonRequestInput, index: number) => TensorData | undefined;
 
 /**
+ * Checks an inference request's envelope (names, id, shapes, datatypes,
+ * parameters) by the rules of `JsonInferenceRequestSchema`: the fast check,
+ * then zod for the message when it fails. gRPC requests go through it too,
+ * so both transports accept and refuse the same requests.
+ *
+ * @throws {InvalidRequestError} listing every problem with its path
+ */
+export function checkEnvelope(body: unknown): JsonInferenceRequest {
+  return isValidEnvelope(body)
+    ? body
+    : parseOrThrow(JsonInferenceRequestSchema, body, "Invalid inference request");
+}
+
+/**
  * Validates and decodes a parsed JSON inference request.
  *
  * @param body the parsed JSON
@@ -26,9 +44,7 @@ export type ExternalData = (input: JsonRequestInput, index: number) => TensorDat
  * @throws {InvalidRequestError} naming the first problem found
  */
 export function decodeJsonRequest(body: unknown, external?: ExternalData): InferenceRequest {
-  const envelope = isValidEnvelope(body)
-    ? body
-    : parseOrThrow(JsonInferenceRequestSchema, body, "Invalid inference request");
+  const envelope = checkEnvelope(body);
   // Indexed loops: this runs for every request and iterators cost garbage.
   const count = envelope.inputs.length;
   const inputs = new Array<RequestInput>(count);

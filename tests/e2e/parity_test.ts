@@ -121,7 +121,22 @@ const CASES: Case[] = [
       data: [[5.1, 3.5, 1.4, 0.2], [6.7, 3, 5.2, 2.3]],
     }],
   },
+  {
+    name: "an empty FP16 tensor (no contents field exists for it)",
+    model: "echo",
+    inputs: [{ name: "x", datatype: "FP16", shape: [0], data: [] }],
+  },
+  {
+    name: "an empty input name",
+    model: "echo",
+    inputs: [{ name: "", datatype: "INT32", shape: [1], data: [1] }],
+  },
   { name: "unknown model", model: "ghost", inputs: [] },
+  {
+    name: "an input name over 1024 characters",
+    model: "echo",
+    inputs: [{ name: "n".repeat(1025), datatype: "INT32", shape: [1], data: [1] }],
+  },
   {
     name: "count mismatch",
     model: "echo",
@@ -338,7 +353,7 @@ Deno.test("REST and gRPC (typed and raw) give the same answers", async (t) => {
             }
             : {
               outputs: response.outputs.map((o: Json, i: number) => ({
-                name: o.name,
+                name: o.name ?? "", // proto3 leaves an empty string off the wire
                 datatype: o.datatype,
                 shape: (o.shape ?? []).map(Number),
                 values: canonical(

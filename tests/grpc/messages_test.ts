@@ -206,6 +206,54 @@ Deno.test("decodeModelInferRequest() accepts model_name as the last field (Model
   assert.equal(decodeModelInferRequest(overwritten).modelName, "id");
 });
 
+/** Hand-encoding for shapes protobufjs never writes (unpacked or split repeated fields). */
+const varint = (n: number): number[] => {
+  const out: number[] = [];
+  for (; n > 0x7f; n = Math.floor(n / 128)) out.push((n & 0x7f) | 0x80);
+  return [...out, n];
+};
+const field = (number: number, bytes: ArrayLike<number>): number[] => [
+  ...varint((number << 3) | 2),
+  ...varint(bytes.length),
+  ...Array.from(bytes),
+];
+const text = (s: string) => new TextEncoder().encode(s);
+const fp32 = (...values: number[]) => new Uint8Array(new Float32Array(values).buffer);
+/** A request with one input, its tensor fields given as bytes. */
+const oneInput = (name: string, datatype: string, shape: number, contents: number[]) =>
+  new Uint8Array(field(5, [
+    ...field(1, text(name)),
+    ...field(2, text(datatype)),
+    ...[0x18, ...varint(shape)], // shape, unpacked
+    ...field(5, contents),
+  ]));
+
+Deno.test("decodeModelInferRequest() reads contents protobufjs never writes, and large BYTES", () => {
+  // INT32 as three unpacked varints (field 2, wire type 0).
+  const unpacked = decodeModelInferRequest(
+    oneInput("x", "INT32", 3, [0x10, 5, 0x10, 6, 0x10, ...varint(300)]),
+  );
+  assert.deepEqual(unpacked.request.inputs[0]!.data, new Int32Array([5, 6, 300]));
+  // FP32 packed in two chunks (repeated fields may be split and concatenated).
+  const split = decodeModelInferRequest(
+    oneInput("x", "FP32", 3, [...field(6, fp32(1, 2)), ...field(6, fp32(3))]),
+  );
+  assert.deepEqual(split.request.inputs[0]!.data, new Float32Array([1, 2, 3]));
+  // BYTES: one contents field per element; 200,000 of them once overflowed the call stack.
+  const count = 200_000;
+  const large = decodeModelInferRequest(encodeRequest({
+    inputs: [{
+      name: "s",
+      datatype: "BYTES",
+      shape: [String(count)],
+      contents: { bytes_contents: Array.from({ length: count }, () => Buffer.from("ab")) },
+    }],
+  }));
+  const data = large.request.inputs[0]!.data as Uint8Array[];
+  assert.equal(data.length, count);
+  assert.equal(new TextDecoder().decode(data[count - 1]), "ab");
+});
+
 Deno.test("decodeModelInferRequest() rejects bad messages with INVALID_ARGUMENT errors", async (t) => {
   const cases: { name: string; bytes: () => Uint8Array; message: RegExp }[] = [
     {
@@ -227,6 +275,23 @@ Deno.test("decodeModelInferRequest() rejects bad messages with INVALID_ARGUMENT 
       name: "invalid UTF-8",
       bytes: () => new Uint8Array([0x0a, 0x01, 0xff]),
       message: /not valid UTF-8/,
+    },
+    {
+      name: "wrong wire type inside an input",
+      bytes: () => new Uint8Array(field(5, [0x08, 0x01])),
+      message: /field name has wire type 0, expected 2/,
+    },
+    {
+      name: "a double parameter with the wrong wire type",
+      // parameters entry { key "p", value { double_param (field 4) as a varint } }
+      bytes: () => new Uint8Array(field(4, [...field(1, text("p")), ...field(2, [0x20, 0x01])])),
+      message: /field 4 has wire type 0, expected 1/,
+    },
+    {
+      name: "a content_type that is not a string",
+      bytes: () =>
+        encodeRequest({ parameters: { content_type: { int64_param: "3" } }, inputs: [] }),
+      message: /parameters\.content_type/,
     },
     {
       name: "unknown datatype",
