@@ -149,7 +149,15 @@ export class DataPlane {
         throw new UnimplementedError(`Model ${name} does not support streaming`);
       }
       let first: InferenceRequest | undefined;
-      const seen = tap(requests, (request) => first ??= request);
+      const seen = tap(requests, (request) => {
+        if (first === undefined) {
+          first = request;
+        } else if (first.id === undefined) { // every request keeps the first one's id, as in MLServer
+          delete request.id;
+        } else {
+          request.id = first.id;
+        }
+      });
       for await (const response of model.predictStream(seen)) {
         yield finish(response, first ?? { inputs: [] }, name, model);
       }

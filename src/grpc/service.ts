@@ -16,7 +16,7 @@ import type { RepositoryHandlers } from "../dataplane/repository_handlers.ts";
 import { isServerFault, messageOf, toGrpcStatus } from "../errors.ts";
 import type { Logger } from "../logging.ts";
 import { withLazyHeaders } from "../protocol/parameters.ts";
-import type { InferenceRequest, InferenceResponse } from "../protocol/types.ts";
+import type { InferenceRequest } from "../protocol/types.ts";
 import {
   decodeModelInferRequest,
   decodeNameVersion,
@@ -122,9 +122,8 @@ function modelNameOf(name: string, metadata: grpc.Metadata): string {
   return binary instanceof Uint8Array ? Buffer.from(binary).toString("utf8") : "";
 }
 
-/** Moves response `parameters.headers` into trailing metadata (lower-case keys). */
-function trailerOf(response: InferenceResponse): grpc.Metadata | undefined {
-  const headers = response.parameters?.headers;
+/** Response `parameters.headers` as trailing metadata (lower-case keys). */
+function trailerOf(headers: Record<string, unknown> | undefined): grpc.Metadata | undefined {
   if (headers === undefined) return undefined;
   const trailer = new grpc.Metadata();
   for (const [key, value] of Object.entries(headers)) {
@@ -173,7 +172,7 @@ export function inferenceService({ dataplane, repository, logger }: GrpcDeps): G
     ModelInfer: async (bytes, metadata) => {
       const { request, modelName, modelVersion, raw } = readInfer(bytes, metadata);
       const response = await dataplane.infer(request, modelName, modelVersion);
-      const trailer = trailerOf(response);
+      const trailer = trailerOf(response.parameters?.headers);
       const body = encodeModelInferResponse(response, raw);
       return trailer === undefined ? { body } : { body, trailer };
     },
@@ -220,12 +219,19 @@ function repositoryHandlers(repository: RepositoryHandlers): Record<string, Unar
   };
 }
 
+/** Messages read ahead of the model before the call stops reading (HTTP/2 flow control then holds the client). */
+const READ_AHEAD = 8;
+
 /**
  * The messages of a client stream, read through events. (The stream's own
  * async iterator destroys the call when the client half-closes, which
- * grpc-js reports as CANCELLED before the server has answered.)
+ * grpc-js reports as CANCELLED before the server has answered.) Reading
+ * pauses while `READ_AHEAD` messages wait, so a client cannot outrun a slow
+ * model into the server's memory.
  */
-function messages(call: grpc.ServerDuplexStream<Buffer, Buffer>): AsyncIterator<Buffer> {
+export function messages(
+  call: Pick<grpc.ServerDuplexStream<Buffer, Buffer>, "on" | "pause" | "resume">,
+): AsyncIterator<Buffer> {
   const queue: Buffer[] = [];
   let ended = false;
   let failure: unknown;
@@ -236,6 +242,7 @@ function messages(call: grpc.ServerDuplexStream<Buffer, Buffer>): AsyncIterator<
   };
   call.on("data", (message: Buffer) => {
     queue.push(message);
+    if (queue.length >= READ_AHEAD) call.pause();
     notify();
   });
   const finish = (): void => {
@@ -253,7 +260,11 @@ function messages(call: grpc.ServerDuplexStream<Buffer, Buffer>): AsyncIterator<
       while (queue.length === 0 && !ended && failure === undefined) {
         await new Promise<void>((resolve) => wake = resolve);
       }
-      if (queue.length > 0) return { done: false, value: queue.shift()! };
+      if (queue.length > 0) {
+        const value = queue.shift()!;
+        if (queue.length < READ_AHEAD / 2) call.resume();
+        return { done: false, value };
+      }
       if (failure !== undefined) throw failure;
       return { done: true, value: undefined };
     },
@@ -262,10 +273,9 @@ function messages(call: grpc.ServerDuplexStream<Buffer, Buffer>): AsyncIterator<
 
 /**
  * ModelStreamInfer: the first message fixes the model, the version and the
- * raw-or-typed answer form; every later request keeps the first one's id (as
- * MLServer does). Responses stream back as the model yields them; an error
- * ends the call with its status; response headers of the last response go
- * out as trailers.
+ * raw-or-typed answer form. Responses stream back as the model yields them;
+ * an error ends the call with its status; response headers of the last
+ * response go out as trailers.
  */
 function streamInfer(
   dataplane: DataPlane,
@@ -277,27 +287,23 @@ function streamInfer(
       const first = await incoming.next();
       if (first.done) return undefined;
       const head = readInfer(first.value, call.metadata);
-      const id = head.request.id;
       async function* requests(): AsyncGenerator<InferenceRequest> {
         yield head.request;
         while (true) {
           const next = await incoming.next();
           if (next.done) return;
-          const { request } = readInfer(next.value, call.metadata);
-          if (id === undefined) delete request.id;
-          else request.id = id;
-          yield request;
+          yield readInfer(next.value, call.metadata).request;
         }
       }
-      let trailer: grpc.Metadata | undefined;
+      let lastHeaders: Record<string, unknown> | undefined;
       for await (
         const response of dataplane.inferStream(requests(), head.modelName, head.modelVersion)
       ) {
         if (call.cancelled) break;
-        trailer = trailerOf(response) ?? trailer;
+        lastHeaders = response.parameters?.headers;
         call.write(asBuffer(encodeModelInferResponse(response, head.raw)));
       }
-      return trailer;
+      return trailerOf(lastHeaders);
     };
     run().then(
       (trailer) => {

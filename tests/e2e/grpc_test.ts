@@ -386,6 +386,37 @@ Deno.test("gRPC API serves every RPC of both services", async (t) => {
   }
 });
 
+Deno.test("ModelStreamInfer: every request keeps the first id; trailers carry the last headers", async (t) => {
+  await using dir = await withTmpDir();
+  await writeModel(dir.path, "counter", { implementation: RUNTIMES.behaviours("StreamCounter") });
+  await using srv = await startServer(dir.path);
+  const client = inferenceClient(srv.server.grpcPort);
+  try {
+    await t.step(
+      "every request keeps the first one's id; trailers carry the last headers",
+      async () => {
+        const stream = client.ModelStreamInfer();
+        const ids: string[] = [];
+        // deno-lint-ignore no-explicit-any
+        stream.on("data", (r: any) => ids.push(r.parameters.request_id.string_param));
+        const trailer = new Promise<grpc.Metadata>((resolve) =>
+          stream.on("status", (s: grpc.StatusObject) => resolve(s.metadata))
+        );
+        const ended = new Promise((resolve) => stream.on("end", resolve));
+        for (const id of ["first", "second", "third"]) {
+          stream.write({ model_name: "counter", id, inputs: [] });
+        }
+        stream.end();
+        await ended;
+        assert.deepEqual(ids, ["first", "first", "first"]);
+        assert.deepEqual((await trailer).get("x-seen"), ["3"], "the last response's headers");
+      },
+    );
+  } finally {
+    client.close();
+  }
+});
+
 Deno.test("grpc.health.v1.Health follows readiness", async () => {
   await using dir = await withTmpDir();
   await using srv = await startServer(dir.path); // no model: not ready
