@@ -215,16 +215,23 @@ export function toNumber(lo: number, hi: number, signed: boolean): number {
 /** Payloads at least this large are referenced, not copied, until `finish()`. */
 const BIG = 512;
 
-/** Builds a protobuf message. */
+/**
+ * Builds a protobuf message in one growing buffer. Large payloads are kept
+ * as references (`parts`), and the buffer goes on after the bytes already
+ * handed to `parts`, so a small message allocates one buffer, nested
+ * messages included.
+ */
 export class ProtoEncoder {
   readonly #parts: Uint8Array[] = [];
   #buf = new Uint8Array(128);
+  /** Start of the bytes not yet in `parts`. */
+  #start = 0;
   #pos = 0;
   #flushed = 0;
 
   /** Bytes written so far. */
   get length(): number {
-    return this.#flushed + this.#pos;
+    return this.#flushed + this.#pos - this.#start;
   }
 
   /** Writes a tag. */
@@ -299,10 +306,11 @@ export class ProtoEncoder {
   /** Writes an embedded message. */
   message(field: number, child: ProtoEncoder): this {
     this.tag(field, WIRE.LEN).uint32(child.length);
+    if (child.#parts.length === 0) return this.raw(child.#buf.subarray(child.#start, child.#pos));
     child.#flush();
     this.#flush();
     for (const part of child.#parts) this.#parts.push(part);
-    this.#flushed += child.length;
+    this.#flushed += child.#flushed;
     return this;
   }
 
@@ -316,7 +324,7 @@ export class ProtoEncoder {
 
   /** The whole message in one buffer. */
   finish(): Uint8Array {
-    if (this.#parts.length === 0) return this.#buf.subarray(0, this.#pos);
+    if (this.#parts.length === 0) return this.#buf.subarray(this.#start, this.#pos);
     this.#flush();
     if (this.#parts.length === 1) return this.#parts[0] as Uint8Array;
     const out = new Uint8Array(this.#flushed);
@@ -330,16 +338,19 @@ export class ProtoEncoder {
 
   #ensure(extra: number): void {
     if (this.#pos + extra <= this.#buf.byteLength) return;
-    const grown = new Uint8Array(Math.max(this.#buf.byteLength * 2, this.#pos + extra));
-    grown.set(this.#buf.subarray(0, this.#pos));
+    // Earlier parts may view the old buffer: move the unflushed bytes to a new one.
+    const pending = this.#pos - this.#start;
+    const grown = new Uint8Array(Math.max(this.#buf.byteLength * 2, pending + extra));
+    grown.set(this.#buf.subarray(this.#start, this.#pos));
     this.#buf = grown;
+    this.#start = 0;
+    this.#pos = pending;
   }
 
   #flush(): void {
-    if (this.#pos === 0) return;
-    this.#parts.push(this.#buf.subarray(0, this.#pos));
-    this.#flushed += this.#pos;
-    this.#buf = new Uint8Array(128);
-    this.#pos = 0;
+    if (this.#pos === this.#start) return;
+    this.#parts.push(this.#buf.subarray(this.#start, this.#pos));
+    this.#flushed += this.#pos - this.#start;
+    this.#start = this.#pos;
   }
 }

@@ -380,6 +380,35 @@ Deno.test("decodeModelInferRequest() rejects bad messages with INVALID_ARGUMENT 
   }
 });
 
+Deno.test("encodeModelInferResponse() mixes referenced large payloads with small fields in order", () => {
+  // Large contents (>= 512 bytes) are referenced, small fields share one
+  // growing buffer: every byte must still come out in field order.
+  const big = Float32Array.from({ length: 1000 }, (_, i) => i / 4);
+  const long = "x".repeat(700);
+  const response: InferenceResponse = {
+    model_name: "m".repeat(200),
+    outputs: [
+      { name: "a", datatype: "FP32", shape: [1000], data: big },
+      { name: "b", datatype: "BYTES", shape: [2], data: [long, "y"] },
+      { name: "c".repeat(300), datatype: "INT32", shape: [1], data: new Int32Array([7]) },
+      { name: "d", datatype: "FP32", shape: [1000], data: big },
+    ],
+  };
+  for (const raw of [false, true]) {
+    const decoded = decodeResponse(encodeModelInferResponse(response, raw));
+    assert.equal(decoded.model_name, "m".repeat(200));
+    assert.deepEqual(decoded.outputs.map((o: Any) => o.name), ["a", "b", "c".repeat(300), "d"]);
+    if (raw) {
+      assert.equal(decoded.raw_output_contents[3].length, 4000);
+      continue;
+    }
+    assert.deepEqual(decoded.outputs[0].contents.fp32_contents, Array.from(big));
+    assert.equal(decoded.outputs[1].contents.bytes_contents[0].toString(), long);
+    assert.deepEqual(decoded.outputs[2].contents.int_contents, [7]);
+    assert.deepEqual(decoded.outputs[3].contents.fp32_contents, Array.from(big));
+  }
+});
+
 Deno.test("encodeModelInferResponse() is read back by protobufjs, typed and raw", async (t) => {
   const response: InferenceResponse = {
     model_name: "m",
