@@ -98,17 +98,19 @@ export class DataPlane {
     const handle = this.#options.registry.acquire(name, version);
     const model = handle.model;
     const limiter = this.#limiterFor(model);
+    const timeout = this.#options.settings.inference_timeout;
+    // The deadline covers the wait for a slot as well as the prediction.
+    const deadline = timeout === null ? undefined : new Deadline(timeout, model.name);
     let admitted = false;
     let detached = false;
     try {
       if (limiter !== null) {
-        const wait = limiter.acquire(`Model ${model.name}`);
+        const wait = limiter.acquire(`Model ${model.name}`, deadline?.signal);
         if (wait !== undefined) await wait;
       }
       admitted = true;
-      const timeout = this.#options.settings.inference_timeout;
       let response: InferenceResponse;
-      if (timeout === null) {
+      if (deadline === undefined) {
         response = await model.predict(request);
       } else {
         // The model and its slot stay held until the prediction really ends,
@@ -120,10 +122,11 @@ export class DataPlane {
           limiter?.release();
           handle.release();
         }).catch(() => {});
-        response = await withTimeout(running, timeout, model.name);
+        response = await Promise.race([running, deadline.expired]);
       }
       return finish(response, request, name, model);
     } finally {
+      deadline?.clear();
       if (!detached) {
         if (admitted) limiter?.release();
         handle.release();
@@ -178,19 +181,33 @@ export class DataPlane {
   }
 }
 
-/** Waits for `running` up to `seconds`, then fails with a 504. */
-function withTimeout<T>(running: Promise<T>, seconds: number, model: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new DeadlineExceededError(`Inference on model ${model} timed out after ${seconds} s`),
-        ),
-      seconds * 1000,
-    );
-  });
-  return Promise.race([running, expired]).finally(() => clearTimeout(timer));
+/** `inference_timeout` for one request: a signal for the queue, a promise for the race (504). */
+class Deadline {
+  readonly #controller = new AbortController();
+  readonly #timer: ReturnType<typeof setTimeout>;
+  /** Rejects with a `DeadlineExceededError` when the time is up. */
+  readonly expired: Promise<never>;
+
+  constructor(seconds: number, model: string) {
+    const { promise, reject } = Promise.withResolvers<never>();
+    promise.catch(() => {}); // handled wherever it is raced; nobody may race it
+    this.expired = promise;
+    this.#timer = setTimeout(() => {
+      const error = new DeadlineExceededError(
+        `Inference on model ${model} timed out after ${seconds} s`,
+      );
+      this.#controller.abort(error);
+      reject(error);
+    }, seconds * 1000);
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
+  }
 }
 
 /** Calls runtime code, turning a synchronous throw or a plain value into a promise. */

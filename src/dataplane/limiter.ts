@@ -35,9 +35,11 @@ export class ConcurrencyLimiter {
    * followed by exactly one `release()`.
    *
    * @param what names the model in the 503 message
+   * @param signal gives up waiting when aborted: the caller leaves the
+   * queue and the promise rejects with the signal's reason
    * @throws {UnavailableError} when the queue is full
    */
-  acquire(what: string): Promise<void> | undefined {
+  acquire(what: string, signal?: AbortSignal): Promise<void> | undefined {
     if (this.#running < this.#limit) {
       this.#running++;
       return undefined;
@@ -47,7 +49,18 @@ export class ConcurrencyLimiter {
         `${what} is overloaded: ${this.#running} requests running and ${this.#queue.length} queued`,
       );
     }
-    return new Promise<void>((resolve) => this.#queue.push(resolve));
+    return new Promise<void>((resolve, reject) => {
+      const turn = (): void => {
+        signal?.removeEventListener("abort", leave);
+        resolve();
+      };
+      const leave = (): void => {
+        this.#queue.splice(this.#queue.indexOf(turn), 1);
+        reject(signal!.reason);
+      };
+      signal?.addEventListener("abort", leave, { once: true });
+      this.#queue.push(turn);
+    });
   }
 
   /** Frees a slot, handing it straight to the next waiter if there is one. */
@@ -55,16 +68,5 @@ export class ConcurrencyLimiter {
     const next = this.#queue.shift();
     if (next !== undefined) next();
     else this.#running--;
-  }
-
-  /** Runs `work` in a slot. */
-  async run<T>(what: string, work: () => Promise<T>): Promise<T> {
-    const wait = this.acquire(what);
-    if (wait !== undefined) await wait;
-    try {
-      return await work();
-    } finally {
-      this.release();
-    }
   }
 }

@@ -2,45 +2,48 @@ import assert from "node:assert/strict";
 import { UnavailableError } from "../../src/errors.ts";
 import { ConcurrencyLimiter } from "../../src/dataplane/limiter.ts";
 
-Deno.test("ConcurrencyLimiter runs at most `limit` at once and queues the rest in order", async () => {
-  const limiter = new ConcurrencyLimiter(2, 1);
-  const gates = [
-    Promise.withResolvers<void>(),
-    Promise.withResolvers<void>(),
-    Promise.withResolvers<void>(),
-  ];
-  const order: number[] = [];
-  let running = 0;
-  let peak = 0;
-  const job = (i: number) =>
-    limiter.run("Model m", async () => {
-      running++;
-      peak = Math.max(peak, running);
-      order.push(i);
-      await gates[i]!.promise;
-      running--;
-      return i;
-    });
-  const a = job(0);
-  const b = job(1);
-  const c = job(2); // queued
-  await assert.rejects(limiter.run("Model m", () => Promise.resolve(9)), (err: unknown) => {
+Deno.test("ConcurrencyLimiter admits `limit` at once, queues the rest in order, refuses past the queue", async () => {
+  const limiter = new ConcurrencyLimiter(2, 2);
+  assert.equal(limiter.acquire("Model m"), undefined, "first slot free");
+  assert.equal(limiter.acquire("Model m"), undefined, "second slot free");
+  const order: string[] = [];
+  const third = limiter.acquire("Model m")!.then(() => order.push("third"));
+  const fourth = limiter.acquire("Model m")!.then(() => order.push("fourth"));
+  assert.equal(limiter.queued, 2);
+  assert.throws(() => limiter.acquire("Model m"), (err: unknown) => {
     assert.ok(err instanceof UnavailableError);
     assert.equal(err.status, 503);
-    assert.equal(err.message, "Model m is overloaded: 2 requests running and 1 queued");
+    assert.equal(err.message, "Model m is overloaded: 2 requests running and 2 queued");
     return true;
   });
-  assert.equal(limiter.queued, 1);
-  gates[0]!.resolve();
-  gates[1]!.resolve();
-  gates[2]!.resolve();
-  assert.deepEqual(await Promise.all([a, b, c]), [0, 1, 2]);
-  assert.deepEqual(order, [0, 1, 2]);
-  assert.equal(peak, 2);
+  limiter.release(); // hands the slot to the first waiter
+  await third;
+  assert.deepEqual(order, ["third"]);
+  limiter.release();
+  await fourth;
+  assert.deepEqual(order, ["third", "fourth"]);
+  assert.equal(limiter.queued, 0);
+  // Two still hold slots; once both release, a new caller gets one at once.
+  limiter.release();
+  limiter.release();
+  assert.equal(limiter.acquire("Model m"), undefined);
 });
 
-Deno.test("ConcurrencyLimiter frees the slot when work fails", async () => {
-  const limiter = new ConcurrencyLimiter(1, 0);
-  await assert.rejects(limiter.run("m", () => Promise.reject(new Error("x"))));
-  assert.equal(await limiter.run("m", () => Promise.resolve(1)), 1);
+Deno.test("ConcurrencyLimiter: an aborted waiter leaves the queue and never takes a slot", async () => {
+  const limiter = new ConcurrencyLimiter(1, 5);
+  assert.equal(limiter.acquire("m"), undefined);
+  const controller = new AbortController();
+  const gaveUp = limiter.acquire("m", controller.signal)!;
+  const next = limiter.acquire("m")!;
+  assert.equal(limiter.queued, 2);
+  controller.abort(new Error("deadline"));
+  await assert.rejects(gaveUp, /deadline/);
+  assert.equal(limiter.queued, 1);
+  let admitted = false;
+  next.then(() => admitted = true);
+  limiter.release(); // goes to `next`, not to the one that left
+  await next;
+  assert.equal(admitted, true);
+  limiter.release();
+  assert.equal(limiter.acquire("m"), undefined, "the slot is free again: nothing leaked");
 });

@@ -176,8 +176,36 @@ Deno.test("inference_timeout answers 504 and the server keeps serving", async ()
   assert.equal(slow.status, 504);
   assert.equal(slow.body.error, "Inference on model sleepy timed out after 0.05 s");
   assert.equal((await postJson(`${srv.url}/v2/models/echo/infer`, ONE)).status, 200);
-  // The timed-out prediction still holds the model: an unload waits for it.
-  await new Promise((r) => setTimeout(r, 300));
+  // The timed-out prediction (300 ms, started about 60 ms ago) still holds
+  // the model: an unload waits for it to end.
+  const unloading = performance.now();
+  const unload = await fetch(`${srv.url}/v2/repository/models/sleepy/unload`, { method: "POST" });
+  assert.equal(unload.status, 200);
+  const waited = performance.now() - unloading;
+  assert.ok(waited > 100, `the unload waited ${waited.toFixed(0)} ms for the running prediction`);
+});
+
+Deno.test("inference_timeout also bounds the wait for a max_concurrency slot", async () => {
+  const { SlowModel } = await import(fixture("runtimes", "behaviours.ts"));
+  SlowModel.reset();
+  await using dir = await withTmpDir();
+  await writeModel(dir.path, "stuck", {
+    implementation: RUNTIMES.behaviours("SlowModel"),
+    max_concurrency: 1,
+  });
+  await using srv = await startServer(dir.path, { settings: { inference_timeout: 0.05 } });
+  try {
+    // The first holds the only slot and never finishes; the second waits for it.
+    const [first, second] = await Promise.all([
+      postJson(`${srv.url}/v2/models/stuck/infer`, ONE),
+      postJson(`${srv.url}/v2/models/stuck/infer`, ONE),
+    ]);
+    assert.deepEqual([first.status, second.status], [504, 504]);
+    assert.equal(second.body.error, "Inference on model stuck timed out after 0.05 s");
+    assert.equal(SlowModel.started, 1, "the queued request gave up without running");
+  } finally {
+    SlowModel.release(); // let the stuck prediction end so the server can stop
+  }
 });
 
 Deno.test("CORS follows cors_settings", async () => {
