@@ -31,7 +31,8 @@ export function isValidEnvelope(body: unknown): body is JsonInferenceRequest {
     if (!Array.isArray(shape) || shape.length > MAX_DIMENSIONS) return false;
     for (let d = 0; d < shape.length; d++) {
       const dim = shape[d];
-      if (typeof dim !== "number" || !Number.isInteger(dim) || dim < 0) return false;
+      // zod's int() means a safe integer.
+      if (typeof dim !== "number" || !Number.isSafeInteger(dim) || dim < 0) return false;
     }
   }
   if (outputs !== undefined) {

@@ -29,6 +29,8 @@ const CASES: [string, unknown][] = [
   ["shape not a list", { inputs: [{ ...input, shape: 2 }] }],
   ["negative dimension", { inputs: [{ ...input, shape: [-1] }] }],
   ["fractional dimension", { inputs: [{ ...input, shape: [1.5] }] }],
+  ["dimension beyond 2^53", { inputs: [{ ...input, shape: [0, 2 ** 53] }] }],
+  ["dimension of 1e20", { inputs: [{ ...input, shape: [0, 1e20] }] }],
   ["string dimension", { inputs: [{ ...input, shape: ["1"] }] }],
   ["too many dimensions", { inputs: [{ ...input, shape: new Array(65).fill(1) }] }],
   ["parameters not an object", { parameters: [], inputs: [] }],
