@@ -86,7 +86,7 @@ export async function decodeBinaryRequest(
   const binary = body.subarray(jsonLength);
   let offset = 0;
   const request = decodeJsonRequest(
-    parseJson({ kind: "bytes", bytes: body.subarray(0, jsonLength) }),
+    parseJson(body.subarray(0, jsonLength)),
     (input) => {
       const size = binarySize(input.parameters, input.name);
       if (size === undefined) return undefined;

@@ -22,7 +22,7 @@ import {
   encodeBinaryResponse,
   HEADER_LENGTH,
 } from "./binary.ts";
-import { type Body, isPlainBody, parseJson, readBody } from "./body.ts";
+import { parseJson, readBody } from "./body.ts";
 import { body as responseBody, jsonText, type ResponseOptions } from "./responses.ts";
 
 /** A decoded REST inference request and how its answer must be written. */
@@ -46,19 +46,10 @@ export async function readInferenceRequest(
 ): Promise<RestInference> {
   const headers = request.headers;
   const binaryHeader = headers.get(HEADER_LENGTH);
-  let decoded: RestInference;
-  if (binaryHeader === null) {
-    // The plain case reads the text directly, without the general reader's
-    // extra async step and wrapper (this path runs for every request).
-    const body: Body = isPlainBody(headers, limit)
-      ? { kind: "text", text: await request.text() }
-      : await readBody(request, limit, true);
-    decoded = { request: decodeJsonOnly(parseJson(body)), raw: false };
-  } else {
-    const body = await readBody(request, limit, false);
-    const bytes = body.kind === "bytes" ? body.bytes : new TextEncoder().encode(body.text);
-    decoded = await decodeBinaryRequest(bytes, binaryHeader, modelInputs);
-  }
+  const bytes = await readBody(request, limit);
+  const decoded = binaryHeader === null
+    ? { request: decodeJsonOnly(parseJson(bytes)), raw: false }
+    : await decodeBinaryRequest(bytes, binaryHeader, modelInputs);
   const inference = decoded.request;
   inference.parameters = withHeaders(inference.parameters, headers);
   inference.id ??= crypto.randomUUID();

@@ -10,7 +10,7 @@ import { RepositoryIndexRequestSchema } from "../protocol/schemas.ts";
 import type { InferenceRequest } from "../protocol/types.ts";
 import { parseOrThrow } from "../protocol/validate.ts";
 import type { RestDeps } from "./app.ts";
-import { isEmpty, parseJson, readBody } from "./body.ts";
+import { parseJson, readBody } from "./body.ts";
 import { encodeJsonResponse } from "../protocol/json_response.ts";
 import { readInferenceRequest, takeResponseHeaders, writeInferenceResponse } from "./inference.ts";
 import { empty, json, type ResponseOptions } from "./responses.ts";
@@ -95,8 +95,8 @@ async function* once(request: InferenceRequest): AsyncGenerator<InferenceRequest
 }
 
 async function repositoryIndex({ request, deps, options }: Context): Promise<Response> {
-  const body = await readBody(request, deps.settings.max_request_size, true);
-  const parsed = isEmpty(body) ? {} : parseJson(body);
+  const body = await readBody(request, deps.settings.max_request_size);
+  const parsed = body.byteLength === 0 ? {} : parseJson(body);
   const { ready } = parseOrThrow(RepositoryIndexRequestSchema, parsed, "Invalid index request");
   return json(await deps.repository.index(ready ?? false), 200, options);
 }

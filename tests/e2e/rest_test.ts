@@ -327,6 +327,34 @@ Deno.test("REST API serves the V2 protocol", async (t) => {
     });
   }
 
+  await t.step(
+    "bytes that are not UTF-8 are a 400, whether the length is declared or chunked",
+    async () => {
+      const text = new TextEncoder();
+      const bytes = new Uint8Array([
+        ...text.encode('{"inputs":[{"name":"x","datatype":"BYTES","shape":[1],"data":["a'),
+        0xff,
+        ...text.encode('"]}]}'),
+      ]);
+      const declared = await fetch(`${url}/v2/models/echo/infer`, { method: "POST", body: bytes });
+      const chunked = await fetch(`${url}/v2/models/echo/infer`, {
+        method: "POST",
+        body: new ReadableStream({
+          start(controller) {
+            controller.enqueue(bytes);
+            controller.close();
+          },
+        }),
+      });
+      for (const response of [declared, chunked]) {
+        assert.equal(response.status, 400);
+        assert.deepEqual(await response.json(), {
+          error: "Invalid JSON: the body is not valid UTF-8",
+        });
+      }
+    },
+  );
+
   await t.step("a chunked body over the limit is cut off with 413", async () => {
     const chunk = new TextEncoder().encode(" ".repeat(16 * 1024));
     let sent = 0;
