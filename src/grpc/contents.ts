@@ -124,6 +124,11 @@ export function decodeContents(
     if (found !== count) fail(`contents have ${found} elements, shape needs ${count}`);
     return info.view(buf.buffer, buf.byteOffset + start, count);
   }
+  // Every element takes at least a byte on the wire: a shape the contents
+  // cannot fill is refused before anything is allocated for it.
+  let wireBytes = 0;
+  for (const span of spans) wireBytes += span.end - span.start;
+  if (count > wireBytes) fail(`contents have fewer elements than the ${count} the shape needs`);
   const out = info.create(count);
   let index = 0;
   const store = storeFor(datatype, out, fail);

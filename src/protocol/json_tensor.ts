@@ -49,16 +49,32 @@ export function decodeJsonTensor(tensor: JsonTensor, what?: string): TensorData 
   }
   // A bare scalar is a one-element tensor, as MLServer reads it.
   const data = Array.isArray(tensor.data) ? tensor.data : [tensor.data];
+  let out: TypedArray | undefined;
   if (datatype !== "BYTES") {
     const info = DATATYPE_INFO[datatype];
     // A flat list of plain numbers is by far the common case: one tight loop,
     // no closures, no error label.
     if (data.length === count && (info.kind === "float" || info.kind === "int")) {
-      const out = info.create(count);
+      out = info.create(count);
       if (fillNumbers(data, out as NumberArray, info)) return out;
     }
   }
-  return decodeChecked(data, datatype, shape, count, label(tensor, what));
+  // The general path reuses `out`: it rewrites every element it keeps.
+  return decodeChecked(data, datatype, shape, count, label(tensor, what), out);
+}
+
+/**
+ * The number of scalars in `data`, counting list lengths only (not values),
+ * and stopping once past `limit`.
+ */
+function leafCount(data: readonly unknown[], limit: number): number {
+  if (!Array.isArray(data[0])) return data.length;
+  let total = 0;
+  for (const item of data) {
+    total += Array.isArray(item) ? leafCount(item, limit - total) : 1;
+    if (total > limit) break;
+  }
+  return total;
 }
 
 /** How errors name a tensor, built only when needed. */
@@ -73,10 +89,17 @@ function decodeChecked(
   shape: readonly number[],
   count: number,
   what: string,
+  out: TypedArray | undefined,
 ): TensorData {
   const fail = (message: string): never => {
     throw new InvalidRequestError(`${what}: ${message}`);
   };
+  // Nothing is allocated for a shape the data does not fill: a tiny body
+  // must not make the server reserve memory for a huge declared shape.
+  if (out === undefined && leafCount(data, count) !== count) {
+    walk(data, shape, count, fail, () => {}); // names where data and shape part
+    fail(`data does not have the ${count} elements shape [${shape}] needs`);
+  }
   if (datatype === "BYTES") {
     const out = new Array<BytesElement>(count);
     walk(data, shape, count, fail, (value, index) => {
@@ -88,9 +111,9 @@ function decodeChecked(
     return out;
   }
   const info = DATATYPE_INFO[datatype];
-  const out = info.create(count);
-  walk(data, shape, count, fail, storeFor(datatype, info, out, fail));
-  return out;
+  const target = out ?? info.create(count);
+  walk(data, shape, count, fail, storeFor(datatype, info, target, fail));
+  return target;
 }
 
 type NumberArray = Exclude<TypedArray, BigInt64Array | BigUint64Array>;

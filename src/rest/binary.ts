@@ -167,6 +167,8 @@ function decodeRawForm(body: Uint8Array, inputs: MetadataTensor[]): InferenceReq
   return { inputs: [input] };
 }
 
+const NONE: ReadonlySet<string> = new Set();
+
 /**
  * Names of the outputs to send in binary: all of them for a raw-form
  * request; else those whose requested output says `binary_data: true`, or
@@ -177,9 +179,11 @@ export function binaryOutputNames(
   request: InferenceRequest,
   response: InferenceResponse,
   raw: boolean,
-): Set<string> {
-  const names = new Set<string>();
+): ReadonlySet<string> {
   const all = raw || request.parameters?.binary_data_output === true;
+  // The common JSON request asks for nothing in binary: no allocation.
+  if (!all && request.outputs === undefined) return NONE;
+  const names = new Set<string>();
   const asked = new Map((request.outputs ?? []).map((o) => [o.name, o.parameters?.binary_data]));
   for (const output of response.outputs) {
     const flag = asked.get(output.name);

@@ -246,6 +246,20 @@ Deno.test("REST API serves the V2 protocol", async (t) => {
       error: "Input 'x': data has 2 elements, shape [3] needs 3",
     },
     {
+      name: "a huge declared shape with one value (nothing is allocated for it)",
+      path: "echo",
+      body: { inputs: [{ name: "x", datatype: "FP32", shape: [1e12], data: [1] }] },
+      status: 400,
+      error: "Input 'x': data has 1 elements, shape [1000000000000] needs 1000000000000",
+    },
+    {
+      name: "a huge declared shape with nested data",
+      path: "echo",
+      body: { inputs: [{ name: "x", datatype: "BYTES", shape: [1, 1e12], data: [["a"]] }] },
+      status: 400,
+      error: "Input 'x': data has 1 values at depth 1, shape [1,1000000000000] needs 1000000000000",
+    },
+    {
       name: "value out of range",
       path: "echo",
       body: { inputs: [{ name: "x", datatype: "UINT8", shape: [1], data: [300] }] },

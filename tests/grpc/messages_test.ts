@@ -307,6 +307,19 @@ Deno.test("decodeModelInferRequest() rejects bad messages with INVALID_ARGUMENT 
       message: /Input 'x': contents have 1 elements, shape needs 3/,
     },
     {
+      name: "a huge shape with one element (nothing is allocated for it)",
+      bytes: () =>
+        encodeRequest({
+          inputs: [{
+            name: "x",
+            datatype: "INT32",
+            shape: ["1000000000000"],
+            contents: { int_contents: [1] },
+          }],
+        }),
+      message: /Input 'x': contents have fewer elements than the 1000000000000 the shape needs/,
+    },
+    {
       name: "wrong contents field",
       bytes: () =>
         encodeRequest({
