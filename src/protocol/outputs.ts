@@ -22,30 +22,14 @@ import {
 import { decodeJsonTensor } from "./json_tensor.ts";
 import type { ResponseOutput } from "./types.ts";
 
-/** An output whose data is the typed array (or BYTES list) of its datatype. */
-export interface CheckedOutput extends ResponseOutput {
-  data: TensorData;
-}
-
-/**
- * Normalises one output returned by a runtime.
- *
- * @throws {ServerError} (500) naming the output when data and shape or
- * datatype disagree
- */
-export function checkOutput(output: ResponseOutput): CheckedOutput {
-  const data = checkedData(output);
-  return data === output.data ? output as CheckedOutput : { ...output, data };
-}
-
 /**
  * The data of one output as the typed array of its datatype (or a BYTES
  * list), without copying the output. Codecs decoding a tensor pass
  * `decoding` (such as "Cannot decode 'x' as np"): their problems are the
  * caller's, a 400 `CodecError`, not a runtime's 500.
  *
- * @throws {ServerError} (500) like `checkOutput()`, or `CodecError` (400)
- * when `decoding` is given
+ * @throws {ServerError} (500) naming the output when data and shape or
+ * datatype disagree, or `CodecError` (400) when `decoding` is given
  */
 export function checkedData(output: ResponseOutput, decoding?: string): TensorData {
   const { datatype, shape, data } = output;

@@ -122,35 +122,3 @@ export function encodeRawTensor(data: TensorData): Uint8Array {
   }
   return out;
 }
-
-/** Size in bytes of raw tensor data, without building it. */
-export function rawByteLength(data: TensorData): number {
-  if (!Array.isArray(data)) return (data as TypedArray).byteLength;
-  let size = 0;
-  for (const item of data) {
-    size += 4 + (typeof item === "string" ? utf8Length(item) : item.byteLength);
-  }
-  return size;
-}
-
-/** UTF-8 length of a string without encoding it. */
-export function utf8Length(text: string): number {
-  let length = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) length += 1;
-    else if (code < 0x800) length += 2;
-    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        length += 4;
-        i++;
-      } else {
-        length += 3;
-      }
-    } else {
-      length += 3;
-    }
-  }
-  return length;
-}
