@@ -27,7 +27,12 @@ import type { Datatype, TensorData } from "./datatypes.ts";
 export interface Parameters {
   /** Content type that tells codecs how to read the tensor or request. */
   content_type?: string | undefined;
-  /** Transport headers: request headers in, response headers out. */
+  /**
+   * Transport headers: request headers in, response headers out. On a
+   * request they are built when first read (most runtimes never look), so a
+   * copy made before reading them (`{ ...parameters }`, `JSON.stringify`,
+   * `structuredClone`) leaves them out: read `request.parameters.headers`.
+   */
   headers?: Record<string, string> | undefined;
   /** Any other parameter, passed through. */
   [key: string]: unknown;
