@@ -88,6 +88,14 @@ Deno.test("binary tensor data extension on REST", async (t) => {
     parameters: { uri: repoPath("examples/models/iris") },
     inputs: [{ name: "input-0", datatype: "FP32", shape: [-1, 4] }],
   });
+  await writeModel(dir.path, "text-in", {
+    implementation: RUNTIMES.echo,
+    inputs: [{ name: "doc", datatype: "BYTES", shape: [1] }],
+  });
+  await writeModel(dir.path, "two-free", {
+    implementation: RUNTIMES.echo,
+    inputs: [{ name: "m", datatype: "INT32", shape: [-1, -1] }],
+  });
   await using srv = await startServer(dir.path);
   const echo = `${srv.url}/v2/models/echo/infer`;
 
@@ -225,6 +233,42 @@ Deno.test("binary tensor data extension on REST", async (t) => {
     assert.deepEqual([...new BigInt64Array(answer.chunks.predict!.buffer)], [0n, 2n]);
   });
 
+  await t.step("the raw form for a BYTES input: the whole body is the one element", async () => {
+    const text = utf8.encode("a whole document");
+    const answer = await postBinary(`${srv.url}/v2/models/text-in/infer`, text, 0);
+    assert.equal(answer.status, 200, JSON.stringify(answer.json));
+    assert.deepEqual(answer.json.outputs[0].shape, [1]);
+    // Raw-form answers come back raw: one length-prefixed element.
+    assert.deepEqual([...answer.chunks.doc!], [...lengthPrefixed(["a whole document"])]);
+  });
+
+  await t.step("binary answers are gzip-compressed for clients that accept it", async () => {
+    const { body, jsonLength } = binaryBody({
+      parameters: { binary_data_output: true },
+      inputs: [{
+        name: "x",
+        datatype: "FP32",
+        shape: [4096],
+        parameters: { binary_data_size: 4096 * 4 },
+      }],
+    }, [new Float32Array(4096).fill(0.25)]);
+    const response = await fetch(echo, {
+      method: "POST",
+      headers: {
+        "inference-header-content-length": String(jsonLength),
+        "accept-encoding": "gzip",
+      },
+      body,
+    });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("content-encoding"), "gzip");
+    // fetch decompresses: the binary layout must survive intact.
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    const length = Number(response.headers.get("inference-header-content-length"));
+    assert.equal(bytes.byteLength, length + 4096 * 4);
+    assert.ok(new Float32Array(bytes.slice(length).buffer).every((v) => v === 0.25));
+  });
+
   const malformed: {
     name: string;
     url?: string;
@@ -329,6 +373,51 @@ Deno.test("binary tensor data extension on REST", async (t) => {
       name: "raw form on a model without input metadata",
       body: () => ({ body: new Uint8Array(4), jsonLength: 0 }),
       message: /needs a model with exactly one input in its metadata, this one has 0/,
+    },
+    {
+      name: "a BOOL byte that is neither 0 nor 1",
+      body: () =>
+        binaryBody({
+          inputs: [{
+            name: "b",
+            datatype: "BOOL",
+            shape: [2],
+            parameters: { binary_data_size: 2 },
+          }],
+        }, [new Uint8Array([1, 2])]),
+      message: /Input 'b': BOOL element 1 is 2, expected 0 or 1/,
+    },
+    {
+      name: "a BYTES length prefix cut short",
+      body: () =>
+        binaryBody({
+          inputs: [{
+            name: "s",
+            datatype: "BYTES",
+            shape: [1],
+            parameters: { binary_data_size: 2 },
+          }],
+        }, [new Uint8Array([1, 0])]),
+      message: /Input 's': raw BYTES element 0 has a truncated length prefix/,
+    },
+    {
+      name: "more BYTES elements than the shape holds",
+      body: () =>
+        binaryBody({
+          inputs: [{
+            name: "s",
+            datatype: "BYTES",
+            shape: [1],
+            parameters: { binary_data_size: 10 },
+          }],
+        }, [lengthPrefixed(["a", "b"])]),
+      message: /Input 's': raw BYTES data has more than the 1 elements shape \[1\] holds/,
+    },
+    {
+      name: "raw form for an input with two variable dimensions",
+      url: "two-free",
+      body: () => ({ body: new Uint8Array(16), jsonLength: 0 }),
+      message: /at most one variable dimension, 'm' has shape \[-1,-1\]/,
     },
     {
       name: "raw form that does not fill the shape",
