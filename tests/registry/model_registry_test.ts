@@ -201,6 +201,17 @@ Deno.test("ModelRegistry picks the default version as MLServer does", async (t) 
     await done;
     assert.deepEqual(r.statuses().map((s) => s.version), ["2"]);
   });
+  await t.step("unloading the default version makes the next highest the default", async () => {
+    const r = registry();
+    await loadAll(r, ["1", "3", "2"]);
+    assert.equal(r.get("m").version, "3");
+    const done = r.sync("m", [settings("m", "1"), settings("m", "2")]);
+    await settle();
+    for (const model of ControlledModel.instances) model.loading.resolve(true);
+    await done;
+    assert.deepEqual(r.statuses().map((s) => s.version).sort(), ["1", "2"]);
+    assert.equal(r.get("m").version, "2");
+  });
   await t.step("compareVersions()", () => {
     assert.equal(compareVersions("10", "9"), 1);
     assert.equal(compareVersions("v10", "v9"), -1, "string compare when not both integers");
