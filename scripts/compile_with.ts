@@ -16,53 +16,34 @@
  */
 
 import { join, relative } from "node:path";
+import { findModules, readFolderConfig } from "../src/cli/packaging.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const MODULE = /\.(?:ts|mts|js|mjs)$/;
 
-/** Strips `//` and block comments from deno.jsonc text (not inside strings). */
-function stripComments(text: string): string {
-  return text.replace(/("(?:\\.|[^"\\])*")|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, (_m, str) => str ?? "");
-}
-
-async function readConfig(folder: string): Promise<{ imports?: Record<string, string> }> {
-  for (const name of ["deno.json", "deno.jsonc"]) {
-    try {
-      return JSON.parse(stripComments(await Deno.readTextFile(join(folder, name))));
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-    }
-  }
-  return {};
-}
-
-async function modules(folder: string): Promise<string[]> {
-  const found: string[] = [];
-  const visit = async (dir: string): Promise<void> => {
-    for await (const entry of Deno.readDir(dir)) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory) {
-        if (!entry.name.startsWith(".") && entry.name !== "node_modules") await visit(path);
-      } else if (MODULE.test(entry.name) && !entry.name.endsWith("_test.ts")) {
-        found.push(path);
-      }
-    }
-  };
-  await visit(folder);
-  return found.sort();
+/**
+ * The arguments of `deno task compile` (without `deno`), writing to `output`:
+ * the one reading of the task, shared with tests/compile_test.ts.
+ */
+export async function compileTaskArgs(output: string): Promise<string[]> {
+  const ours = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));
+  const args: string[] = ours.tasks.compile.split(/\s+/);
+  if (args.shift() !== "deno") throw new Error("the compile task must start with deno");
+  const at = args.indexOf("--output");
+  if (at < 0) throw new Error("the compile task must name its --output");
+  args[at + 1] = output;
+  return args;
 }
 
 /** The compile command line for a folder. */
 export async function compileWithArgs(folder: string, output: string): Promise<string[]> {
   const ours = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));
-  const theirs = await readConfig(folder);
+  const theirs = await readFolderConfig(folder);
   const merged = { ...ours, imports: { ...theirs.imports, ...ours.imports } };
   await Deno.writeTextFile(join(ROOT, "deno.compile.json"), JSON.stringify(merged, null, 2));
-  const args: string[] = ours.tasks.compile.split(/\s+/).slice(1);
-  args[args.indexOf("--output") + 1] = output;
+  const args = await compileTaskArgs(output);
   const at = args.indexOf("main.ts");
   const extra = ["--config", "deno.compile.json", "--lock=deno.compile.lock"];
-  for (const module of await modules(folder)) extra.push("--include", module);
+  for (const module of await findModules(folder)) extra.push("--include", join(folder, module));
   args.splice(at, 0, ...extra);
   return args;
 }

@@ -10,17 +10,12 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { compileTaskArgs } from "../scripts/compile_with.ts";
 import { repoPath, withTmpDir } from "./_helpers.ts";
 
 /** The compile task's arguments, with the output redirected to `output`. */
 async function compileArgs(output: string): Promise<string[]> {
-  const config = JSON.parse(await Deno.readTextFile(repoPath("deno.json")));
-  const task: string = config.tasks.compile;
-  const args = task.split(/\s+/);
-  assert.equal(args.shift(), "deno");
-  const at = args.indexOf("--output");
-  assert.ok(at >= 0, "the compile task names its output");
-  args[at + 1] = output;
+  const args = await compileTaskArgs(output);
   assert.ok(!args.includes("-A") && !args.includes("--allow-all"), "no blanket permissions");
   return args;
 }

@@ -23,7 +23,7 @@ Options:
   --no-cache               Do not use the build cache
   --builder NAME           docker, podman or buildah (default: the first that works)
   --image IMAGE            Server image to build on (default ${DEFAULT_IMAGES.image})
-  --builder-image IMAGE    Builder image, for folders with a deno.json
+  --builder-image IMAGE    Builder image, for folders with their own packages
   -h, --help               Show this help
 `;
 

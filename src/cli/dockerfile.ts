@@ -21,13 +21,13 @@ export const DOCKERFILE_HELP = `Usage: mlserver dockerfile FOLDER [options]
 
 Write FOLDER/Dockerfile, which layers FOLDER (custom runtime modules,
 settings.json, model-settings.json files, model files) on the server image.
-With a deno.json in FOLDER, the Dockerfile first rebuilds the executable with
-the folder's code and dependencies.
+When FOLDER's deno.json imports packages the server does not carry, the
+Dockerfile first rebuilds the executable with the folder's code and them.
 
 Options:
   -i, --include-dockerignore   Also write FOLDER/.dockerignore
   --image IMAGE                Server image to build on (default ${DEFAULT_IMAGES.image})
-  --builder-image IMAGE        Builder image, for folders with a deno.json
+  --builder-image IMAGE        Builder image, for folders with their own packages
                                (default ${DEFAULT_IMAGES.builderImage})
   -h, --help                   Show this help
 `;

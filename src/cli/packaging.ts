@@ -1,15 +1,17 @@
 /**
  * What `mlserver dockerfile` and `mlserver build` generate: a Dockerfile
  * that layers a folder (custom runtime modules, settings, models) on the
- * server image, and the ignore file that goes with it. When the folder has a
- * `deno.json` (its own npm or JSR dependencies), the Dockerfile first
- * rebuilds the executable with the folder's code, because a compiled
- * executable cannot fetch packages when it runs.
+ * server image, and the ignore file that goes with it. When the folder's
+ * `deno.json` imports packages the server does not carry, the Dockerfile
+ * first rebuilds the executable with the folder's code, because a compiled
+ * executable cannot fetch packages when it runs. `scripts/compile_with.ts`
+ * (that rebuild) reads folders with the same functions.
  *
  * @module
  */
 
 import { join, relative } from "node:path";
+import serverConfig from "../../deno.json" with { type: "json" };
 import { VERSION } from "../version.ts";
 
 /** Where the folder goes in the image (its settings and models are served from there). */
@@ -25,34 +27,73 @@ export interface FolderShape {
   modules: string[];
   /** The dependency file, `deno.json` or `deno.jsonc`, if any. */
   denoConfig?: string;
+  /** Imports of that file the server does not provide (they need a rebuild). */
+  dependencies: string[];
 }
 
 const MODULE = /\.(?:ts|mts|js|mjs)$/;
-const SKIPPED = new Set([".git", "node_modules", ".deno", "dist", ".cache"]);
+const SKIPPED = new Set(["node_modules", "dist"]);
 
-/** Looks at a folder (recursively, skipping dot-folders and build outputs). */
-export async function inspectFolder(root: string): Promise<FolderShape> {
-  const shape: FolderShape = { settings: false, modelSettings: [], modules: [] };
+/**
+ * Walks a folder (skipping dot-folders, `node_modules` and `dist`) and
+ * returns the relative paths of the files `keep` accepts, sorted.
+ */
+async function findFiles(root: string, keep: (name: string) => boolean): Promise<string[]> {
+  const found: string[] = [];
   const visit = async (folder: string): Promise<void> => {
     for await (const entry of Deno.readDir(folder)) {
       const path = join(folder, entry.name);
-      const rel = relative(root, path);
       if (entry.isDirectory) {
         if (!entry.name.startsWith(".") && !SKIPPED.has(entry.name)) await visit(path);
-      } else if (entry.name === "model-settings.json") {
-        shape.modelSettings.push(rel);
-      } else if (folder === root && entry.name === "settings.json") {
-        shape.settings = true;
-      } else if (folder === root && (entry.name === "deno.json" || entry.name === "deno.jsonc")) {
-        shape.denoConfig = entry.name;
-      } else if (MODULE.test(entry.name) && !entry.name.endsWith("_test.ts")) {
-        shape.modules.push(rel);
+      } else if (keep(entry.name)) {
+        found.push(relative(root, path));
       }
     }
   };
   await visit(root);
-  shape.modelSettings.sort();
-  shape.modules.sort();
+  return found.sort();
+}
+
+/** Runtime modules under `root` (tests excluded), relative and sorted. */
+export function findModules(root: string): Promise<string[]> {
+  return findFiles(root, (name) => MODULE.test(name) && !name.endsWith("_test.ts"));
+}
+
+/** Strips `//` and block comments from deno.jsonc text (not inside strings). */
+function stripComments(text: string): string {
+  return text.replace(/("(?:\\.|[^"\\])*")|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, (_m, str) => str ?? "");
+}
+
+/** A folder's `deno.json` (or `deno.jsonc`): its file name and imports. */
+export async function readFolderConfig(
+  root: string,
+): Promise<{ file?: string; imports: Record<string, string> }> {
+  for (const file of ["deno.json", "deno.jsonc"]) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(join(root, file));
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) continue;
+      throw err;
+    }
+    const config = JSON.parse(stripComments(text)) as { imports?: Record<string, string> };
+    return { file, imports: config.imports ?? {} };
+  }
+  return { imports: {} };
+}
+
+/** Looks at a folder (recursively, skipping dot-folders and build outputs). */
+export async function inspectFolder(root: string): Promise<FolderShape> {
+  const [modelSettings, modules, config, settings] = await Promise.all([
+    findFiles(root, (name) => name === "model-settings.json"),
+    findModules(root),
+    readFolderConfig(root),
+    Deno.stat(join(root, "settings.json")).then((s) => s.isFile, () => false),
+  ]);
+  const provided: Record<string, string> = serverConfig.imports;
+  const dependencies = Object.keys(config.imports).filter((name) => !(name in provided)).sort();
+  const shape: FolderShape = { settings, modelSettings, modules, dependencies };
+  if (config.file !== undefined) shape.denoConfig = config.file;
   return shape;
 }
 
@@ -87,13 +128,15 @@ export function renderDockerfile(shape: FolderShape, images: ImageNames = DEFAUL
     "",
     `ARG MLSERVER_IMAGE=${images.image}`,
   ];
-  if (shape.denoConfig !== undefined) {
+  const rebuild = shape.dependencies.length > 0;
+  if (rebuild) {
     lines.push(
       `ARG MLSERVER_BUILDER_IMAGE=${images.builderImage}`,
       "",
-      `# ${shape.denoConfig} declares dependencies: rebuild the executable with this`,
-      "# folder's code in it (a compiled executable cannot fetch packages when it",
-      "# runs). The builder image is the server Dockerfile's `compile` stage:",
+      `# ${shape.denoConfig} imports ${shape.dependencies.join(", ")}, which the server does`,
+      "# not carry: rebuild the executable with this folder's code in it (a",
+      "# compiled executable cannot fetch packages when it runs). The builder image",
+      "# is the server Dockerfile's `compile` stage:",
       `#   docker build --target compile -t ${images.builderImage} <server source>`,
       "FROM ${MLSERVER_BUILDER_IMAGE} AS build",
       `COPY . ${IMAGE_FOLDER}`,
@@ -105,9 +148,7 @@ export function renderDockerfile(shape: FolderShape, images: ImageNames = DEFAUL
     "FROM ${MLSERVER_IMAGE}",
     "USER root",
   );
-  if (shape.denoConfig !== undefined) {
-    lines.push("COPY --from=build /out/mlserver /usr/local/bin/mlserver");
-  }
+  if (rebuild) lines.push("COPY --from=build /out/mlserver /usr/local/bin/mlserver");
   lines.push(
     `COPY --chown=1000:0 . ${IMAGE_FOLDER}`,
     "# Group-writable, for OpenShift's arbitrary user ids (always in group 0).",

@@ -7,7 +7,9 @@ import {
   inspectFolder,
   renderDockerfile,
 } from "../../src/cli/packaging.ts";
+import { scaffoldFiles } from "../../src/cli/scaffold.ts";
 import { VERSION } from "../../src/version.ts";
+import serverConfig from "../../deno.json" with { type: "json" };
 import { repoPath, withTmpDir, writeModel } from "../_helpers.ts";
 
 async function cli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
@@ -38,6 +40,7 @@ Deno.test("renderDockerfile() layers each folder shape on the server image", asy
       settings: true,
       modelSettings: ["a/model-settings.json", "b/1/model-settings.json"],
       modules: ["a/runtime.ts"],
+      dependencies: [],
     });
     const dockerfile = renderDockerfile(shape);
     assert.match(
@@ -65,6 +68,34 @@ Deno.test("renderDockerfile() layers each folder shape on the server image", asy
     );
     assert.match(dockerfile, /^COPY --chown=1000:0 \. /m);
   });
+  await t.step(
+    "a deno.json of what the server provides (mlserver init's) needs no rebuild",
+    async () => {
+      const root = join(dir.path, "scaffold");
+      for (const [path, text] of Object.entries(scaffoldFiles(serverConfig.imports.zod))) {
+        await Deno.mkdir(join(root, path, ".."), { recursive: true });
+        await Deno.writeTextFile(join(root, path), text);
+      }
+      const shape = await inspectFolder(root);
+      assert.equal(shape.denoConfig, "deno.json");
+      assert.deepEqual(shape.dependencies, []);
+      assert.deepEqual(shape.modules, ["models/my-model/my_model.ts"]);
+      const dockerfile = renderDockerfile(shape);
+      assert.doesNotMatch(dockerfile, /AS build/);
+      assert.equal(dockerfile.match(/^FROM /gm)?.length, 1);
+    },
+  );
+  await t.step("a deno.jsonc with comments and a package of its own rebuilds", async () => {
+    const root = join(dir.path, "jsonc");
+    await Deno.mkdir(root);
+    await Deno.writeTextFile(
+      join(root, "deno.jsonc"),
+      '{\n  // the client library\n  "imports": { "mlserver": "./x.ts", "lib": "npm:lib@1" /* pinned */ }\n}',
+    );
+    const shape = await inspectFolder(root);
+    assert.deepEqual([shape.denoConfig, shape.dependencies], ["deno.jsonc", ["lib"]]);
+    assert.match(renderDockerfile(shape), /# deno.jsonc imports lib, which the server does/);
+  });
   await t.step("a deno.json rebuilds the executable with the folder's code", async () => {
     const root = join(dir.path, "deps");
     await writeModel(root, "m", { implementation: "runtime.M" });
@@ -74,6 +105,7 @@ Deno.test("renderDockerfile() layers each folder shape on the server image", asy
     );
     const shape = await inspectFolder(root);
     assert.equal(shape.denoConfig, "deno.json");
+    assert.deepEqual(shape.dependencies, ["lodash"]);
     const dockerfile = renderDockerfile(shape, { image: "srv:1", builderImage: "srv:1-builder" });
     assert.match(dockerfile, /^ARG MLSERVER_BUILDER_IMAGE=srv:1-builder$/m);
     assert.match(dockerfile, /^FROM \$\{MLSERVER_BUILDER_IMAGE\} AS build$/m);
@@ -195,7 +227,15 @@ export class Validated extends MLModel {
 `,
   );
   const { compileWithArgs } = await import("../../scripts/compile_with.ts");
-  const args = await compileWithArgs(folder, join(dir.path, "mlserver"));
+  try {
+    await compilesFolder(await compileWithArgs(folder, join(dir.path, "mlserver")), folder);
+  } finally {
+    await Deno.remove(repoPath("deno.compile.json")).catch(() => {});
+    await Deno.remove(repoPath("deno.compile.lock")).catch(() => {});
+  }
+});
+
+async function compilesFolder(args: string[], folder: string): Promise<void> {
   assert.deepEqual(
     args.slice(
       args.indexOf("--include", args.indexOf("--lock=deno.compile.lock")),
@@ -220,6 +260,4 @@ export class Validated extends MLModel {
   const text = new TextDecoder().decode(output.stderr);
   assert.ok(output.success, text);
   assert.match(text, /validated\.ts/, "the folder's module is embedded");
-  await Deno.remove(repoPath("deno.compile.json"));
-  await Deno.remove(repoPath("deno.compile.lock")).catch(() => {});
-});
+}
