@@ -15,6 +15,8 @@ export const START_PERMISSIONS = ["--allow-net", "--allow-read", "--allow-env", 
 export interface CliOptions {
   env?: Record<string, string>;
   cwd?: string;
+  /** Deno permission flags; default those of `deno task start`. */
+  permissions?: string[];
 }
 
 /** A `deno run main.ts ARGS` command. */
@@ -22,7 +24,7 @@ export function cliCommand(args: string[], options: CliOptions = {}): Deno.Comma
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      ...START_PERMISSIONS,
+      ...(options.permissions ?? START_PERMISSIONS),
       "--config",
       repoPath("deno.json"),
       repoPath("main.ts"),
@@ -43,8 +45,8 @@ export interface CliResult {
 }
 
 /** Runs the CLI to completion. */
-export async function runCli(args: string[], env?: Record<string, string>): Promise<CliResult> {
-  const output = await cliCommand(args, env === undefined ? {} : { env }).output();
+export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const output = await cliCommand(args, options).output();
   const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
 }

@@ -10,19 +10,12 @@ import {
 import { scaffoldFiles } from "../../src/cli/scaffold.ts";
 import { VERSION } from "../../src/version.ts";
 import serverConfig from "../../deno.json" with { type: "json" };
+import { type CliOptions, runCli } from "../_cli.ts";
 import { repoPath, withTmpDir, writeModel } from "../_helpers.ts";
 
-async function cli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--config", repoPath("deno.json"), repoPath("main.ts"), ...args],
-    env: { NO_COLOR: "1", RUST_BACKTRACE: "0", ...options.env },
-    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-}
+/** The CLI as a process, with every permission (dockerfile and build write and run). */
+const cli = (args: string[], options: CliOptions = {}) =>
+  runCli(args, { permissions: ["-A"], ...options });
 
 Deno.test("renderDockerfile() layers each folder shape on the server image", async (t) => {
   await using dir = await withTmpDir();

@@ -56,7 +56,7 @@ Deno.test("mlserver start exits 2 with a one-line message naming the bad field a
     stderr,
     /^error: Invalid settings: http_port \(from file .*settings\.json\): Invalid input: expected number/,
   );
-  const bad = await run(["start", dir.path], { MLSERVER_DEBUG: "perhaps" });
+  const bad = await run(["start", dir.path], { env: { MLSERVER_DEBUG: "perhaps" } });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /MLSERVER_DEBUG/);
 });

@@ -1,11 +1,17 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { repoPath, withTmpDir } from "../_helpers.ts";
+import { runCli } from "../_cli.ts";
+import { withTmpDir } from "../_helpers.ts";
 
-async function run(args: string[], cwd: string) {
+/** `mlserver init` as a process, from `cwd`. */
+const init = (project: string, cwd: string) =>
+  runCli(["init", project], { permissions: ["-A"], cwd });
+
+/** The scaffold's own `deno test`, in its own configuration. */
+async function testScaffold(project: string): Promise<{ code: number; out: string }> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd,
+    args: ["test", "--allow-read"],
+    cwd: project,
     env: { NO_COLOR: "1", RUST_BACKTRACE: "0" },
     stdout: "piped",
     stderr: "piped",
@@ -17,16 +23,8 @@ async function run(args: string[], cwd: string) {
 Deno.test("mlserver init scaffolds a project whose own test passes at once", async () => {
   await using dir = await withTmpDir();
   const project = join(dir.path, "my-project");
-  const init = await run([
-    "run",
-    "-A",
-    "--config",
-    repoPath("deno.json"),
-    repoPath("main.ts"),
-    "init",
-    project,
-  ], dir.path);
-  assert.equal(init.code, 0, init.out);
+  const created = await init(project, dir.path);
+  assert.equal(created.code, 0, created.stderr);
   for (
     const file of [
       "README.md",
@@ -41,35 +39,19 @@ Deno.test("mlserver init scaffolds a project whose own test passes at once", asy
     assert.ok((await Deno.stat(join(project, file))).isFile, file);
   }
   // The scaffold's own test, in the scaffold's own configuration.
-  const test = await run(["test", "--allow-read"], project);
+  const test = await testScaffold(project);
   assert.equal(test.code, 0, test.out);
   assert.match(test.out, /ok \| 2 passed \| 0 failed/);
-  const again = await run([
-    "run",
-    "-A",
-    "--config",
-    repoPath("deno.json"),
-    repoPath("main.ts"),
-    "init",
-    project,
-  ], dir.path);
+  const again = await init(project, dir.path);
   assert.equal(again.code, 2);
-  assert.match(again.out, /already has .*nothing written \(use --force to overwrite\)/);
+  assert.match(again.stderr, /already has .*nothing written \(use --force to overwrite\)/);
 });
 
 Deno.test("the scaffolded model is served by the server as it is", async () => {
   await using dir = await withTmpDir();
   const project = join(dir.path, "p");
   assert.equal(
-    (await run([
-      "run",
-      "-A",
-      "--config",
-      repoPath("deno.json"),
-      repoPath("main.ts"),
-      "init",
-      project,
-    ], dir.path)).code,
+    (await init(project, dir.path)).code,
     0,
   );
   const { startServer } = await import("../_helpers.ts");
