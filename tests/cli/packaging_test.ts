@@ -157,6 +157,84 @@ Deno.test("mlserver build explains that no builder exists", async () => {
   assert.match(noTag.stderr, /build needs an image tag/);
 });
 
+/** A fake builder on PATH that records its arguments and the Dockerfile it was given. */
+async function fakeBuilder(bin: string, name: string, record: string): Promise<void> {
+  await Deno.writeTextFile(
+    join(bin, name),
+    `#!/bin/sh
+[ "$1" = "--version" ] && exit 0
+printf '%s\\n' "$@" > ${record}/args
+while [ "$#" -gt 0 ]; do
+  [ "$1" = "-f" ] && /bin/cp "$2" ${record}/Dockerfile && echo "$2" > ${record}/path
+  shift
+done
+exit \${FAKE_EXIT:-0}
+`,
+    { mode: 0o755 },
+  );
+}
+
+Deno.test("mlserver build runs the builder on a temporary Dockerfile and cleans up", async (t) => {
+  await using dir = await withTmpDir();
+  const bin = join(dir.path, "bin");
+  const record = join(dir.path, "record");
+  const folder = join(dir.path, "models");
+  await Deno.mkdir(bin);
+  await Deno.mkdir(record);
+  await writeModel(folder, "m", { implementation: "runtime.M" });
+  await fakeBuilder(bin, "podman", record);
+  await fakeBuilder(bin, "buildah", record);
+  const env = { PATH: bin };
+  await t.step(
+    "podman when docker is absent: its flags, the Dockerfile, no leftovers",
+    async () => {
+      const { code, stdout, stderr } = await cli(["build", folder, "-t", "m:1", "--no-cache"], {
+        env,
+      });
+      assert.equal(code, 0, stderr);
+      assert.match(stdout, /Built m:1/);
+      const args = (await Deno.readTextFile(join(record, "args"))).trim().split("\n");
+      const dockerfile = (await Deno.readTextFile(join(record, "path"))).trim();
+      const workdir = join(dockerfile, "..");
+      assert.deepEqual(
+        args,
+        buildArgs("podman", {
+          folder,
+          dockerfile,
+          ignoreFile: join(workdir, "Dockerfile.dockerignore"),
+          tag: "m:1",
+          noCache: true,
+        }),
+      );
+      assert.equal(
+        await Deno.readTextFile(join(record, "Dockerfile")),
+        renderDockerfile(await inspectFolder(folder)),
+      );
+      await assert.rejects(
+        Deno.stat(workdir),
+        Deno.errors.NotFound,
+        "the temporary folder is gone",
+      );
+    },
+  );
+  await t.step("--builder buildah picks buildah", async () => {
+    const { code } = await cli(["build", folder, "-t", "m:2", "--builder", "buildah"], { env });
+    assert.equal(code, 0);
+    const args = (await Deno.readTextFile(join(record, "args"))).trim().split("\n");
+    assert.equal(args[0], "build");
+    assert.ok(!args.includes("--rm"), "buildah's flags, not podman's");
+  });
+  await t.step("a failing build exits 1 naming the builder and its code", async () => {
+    const { code, stderr } = await cli(["build", folder, "-t", "m:3"], {
+      env: { ...env, FAKE_EXIT: "3" },
+    });
+    assert.equal(code, 1);
+    assert.match(stderr, /podman build failed with exit code 3/);
+    const dockerfile = (await Deno.readTextFile(join(record, "path"))).trim();
+    await assert.rejects(Deno.stat(join(dockerfile, "..")), Deno.errors.NotFound);
+  });
+});
+
 Deno.test("buildArgs() speaks each builder's flags", () => {
   const options = {
     folder: "/f",
