@@ -24,13 +24,15 @@ export interface BoosterInfo {
   estimatorType: "classifier" | "regressor";
   /** Feature names, when the model was trained with them. */
   featureNames: string[];
+  /** Predictions per row: 1 for `multi:softmax` (the class), else `numGroups`. */
+  outputsPerRow: number;
 }
 
 /** A model ready to predict. */
 export interface Booster extends BoosterInfo {
   /**
    * Predictions for `rows` rows of `numFeature` float32 features (NaN is a
-   * missing value): `rows * numGroups` values, or `rows` for `multi:softmax`.
+   * missing value): `rows * outputsPerRow` values.
    */
   predict(features: Float32Array, rows: number): Float32Array;
 }
@@ -62,6 +64,11 @@ export function parseBooster(document: unknown): Booster {
     );
   }
   const baseScores = parseBaseScore(params.base_score ?? "0.5");
+  if (baseScores.length !== 1 && baseScores.length !== numGroups) {
+    throw new ModelFormatError(
+      `base_score has ${baseScores.length} values for ${numGroups} outputs per row`,
+    );
+  }
   const baseMargins = Array.from(
     { length: numGroups },
     (_, g) => objective.baseMargin(baseScores[baseScores.length === 1 ? 0 : g]!),
@@ -73,6 +80,7 @@ export function parseBooster(document: unknown): Booster {
     objective: objectiveName,
     estimatorType: estimatorType(attributes),
     featureNames: Array.isArray(learner.feature_names) ? learner.feature_names.map(String) : [],
+    outputsPerRow: objective.onePerRow === true ? 1 : numGroups,
   };
   const best = attributes.best_iteration;
   const rounds = best === undefined ? Infinity : integer(best, "attributes.best_iteration") + 1;
@@ -183,6 +191,12 @@ function flattenTrees(
   const param = object(model.gbtree_model_param ?? {}, "model.gbtree_model_param");
   const perRound = integer(param.num_parallel_tree ?? "1", "num_parallel_tree") * info.numGroups;
   const count = Math.min(trees.length, rounds * perRound);
+  if (treeInfo.length < count) {
+    throw new ModelFormatError(`tree_info has ${treeInfo.length} entries for ${count} trees`);
+  }
+  if (dartWeights !== undefined && dartWeights.length < count) {
+    throw new ModelFormatError(`weight_drop has ${dartWeights.length} entries for ${count} trees`);
+  }
   let total = 0;
   const parsed = trees.slice(0, count).map((tree, t) => {
     const parsedTree = parseTree(object(tree, `tree ${t}`), t, info.numFeature);
@@ -199,7 +213,7 @@ function flattenTrees(
   };
   let offset = 0;
   parsed.forEach((tree, t) => {
-    const group = treeInfo[t] ?? 0;
+    const group = treeInfo[t]!;
     if (!Number.isInteger(group) || group < 0 || group >= info.numGroups) {
       throw new ModelFormatError(
         `tree_info[${t}] is ${group}, not a group below ${info.numGroups}`,
@@ -207,7 +221,7 @@ function flattenTrees(
     }
     forest.roots[t] = offset * RECORD;
     forest.groups[t] = group;
-    if (forest.weights !== undefined) forest.weights[t] = dartWeights![t] ?? 1;
+    if (forest.weights !== undefined) forest.weights[t] = dartWeights![t]!;
     for (let n = 0; n < tree.left.length; n++) {
       const at = (offset + n) * RECORD;
       const leaf = tree.left[n] === -1;
@@ -243,7 +257,12 @@ function parseTree(tree: Doc, t: number, numFeature: number): ParsedTree {
   const nodes = numbers(tree.left_children, `${where} left_children`).length;
   const parsed = {} as Record<keyof ParsedTree, ArrayLike<number>>;
   for (const [field, key] of Object.entries(TREE_ARRAYS)) {
-    const values = numbers(tree[key], `${where} ${key}`);
+    // XGBoost before 1.6 wrote default_left as booleans.
+    const raw = tree[key];
+    const values = numbers(
+      Array.isArray(raw) && typeof raw[0] === "boolean" ? raw.map(Number) : raw,
+      `${where} ${key}`,
+    );
     if (values.length !== nodes) {
       throw new ModelFormatError(
         `${where}: ${key} has ${values.length} entries, expected ${nodes}`,

@@ -44,7 +44,9 @@ export class XGBoostModel extends MLModel {
     return true;
   }
 
-  predict(request: InferenceRequest): Promise<InferenceResponse> {
+  // async: every problem reaches the caller as a rejected promise, never a throw.
+  // deno-lint-ignore require-await
+  async predict(request: InferenceRequest): Promise<InferenceResponse> {
     const booster = this.#booster;
     if (booster === undefined) throw new InferenceError(`Model '${this.name}' is not loaded`);
     const requested = requestedOutputs(request.outputs, booster);
@@ -60,7 +62,7 @@ export class XGBoostModel extends MLModel {
     );
     const response: InferenceResponse = { model_name: this.name, outputs };
     if (this.version !== undefined) response.model_version = this.version;
-    return Promise.resolve(response);
+    return response;
   }
 }
 
@@ -83,15 +85,16 @@ function requestedOutputs(outputs: RequestOutput[] | undefined, booster: Booster
   return outputs;
 }
 
-/** What XGBoost's scikit-learn `predict()` returns. */
+/**
+ * What XGBoost's scikit-learn `predict()` returns: the predictions of a
+ * regressor (float32), a `multi:softmax` classifier's classes (int32, as
+ * numpy's `astype(np.int32)` there), else class indexes (int64).
+ */
 function predict(booster: Booster, predictions: Float32Array, rows: number): Tensor {
-  const perRow = predictions.length / Math.max(rows, 1);
-  if (booster.estimatorType === "regressor" || booster.objective === "multi:softmax") {
-    const datatype = booster.estimatorType === "regressor" ? "FP32" : "INT64";
-    const data = datatype === "FP32"
-      ? predictions
-      : BigInt64Array.from(predictions, (p) => BigInt(p));
-    return { data, shape: [rows, rows === 0 ? booster.numGroups : perRow], datatype };
+  const perRow = booster.outputsPerRow;
+  if (booster.estimatorType === "regressor") return { data: predictions, shape: [rows, perRow] };
+  if (booster.objective === "multi:softmax") {
+    return { data: new Int32Array(predictions), shape: [rows, 1] };
   }
   const labels = new BigInt64Array(rows);
   for (let row = 0; row < rows; row++) {
@@ -105,20 +108,18 @@ function predict(booster: Booster, predictions: Float32Array, rows: number): Ten
     }
     labels[row] = BigInt(best);
   }
-  return { data: labels, shape: [rows, 1], datatype: "INT64" };
+  return { data: labels, shape: [rows, 1] };
 }
 
 /** What XGBoost's scikit-learn `predict_proba()` returns: one column per class. */
 function predictProba(booster: Booster, predictions: Float32Array, rows: number): Tensor {
-  if (booster.numGroups > 1) {
-    return { data: predictions, shape: [rows, booster.numGroups], datatype: "FP32" };
-  }
+  if (booster.numGroups > 1) return { data: predictions, shape: [rows, booster.numGroups] };
   const both = new Float32Array(rows * 2);
   for (let row = 0; row < rows; row++) {
     both[row * 2] = 1 - predictions[row]!;
     both[row * 2 + 1] = predictions[row]!;
   }
-  return { data: both, shape: [rows, 2], datatype: "FP32" };
+  return { data: both, shape: [rows, 2] };
 }
 
 /** The request as rows of float32 features, as XGBoost's DMatrix holds them. */
@@ -137,18 +138,31 @@ function featureMatrix(
   if (Array.isArray(data)) {
     throw new InvalidRequestError("XGBoostModel expects a numeric input, got BYTES");
   }
+  // Typed-array conversion is a native copy; only 64-bit integers need a per-value call.
   const features = data instanceof Float32Array
     ? data
-    : Float32Array.from(data as ArrayLike<number | bigint>, Number);
+    : data instanceof BigInt64Array || data instanceof BigUint64Array
+    ? Float32Array.from(data, Number)
+    : new Float32Array(data as Exclude<typeof data, BigInt64Array | BigUint64Array>);
   return { features, rows: shape[0]! };
 }
 
+/**
+ * A `pd` table as features: by the model's feature names when it has them
+ * (every one must be a column, as XGBoost requires of a DataFrame), else in
+ * column order.
+ */
 function tableMatrix(table: Table, booster: Booster): { features: Float32Array; rows: number } {
   const names = Object.keys(table.columns);
-  const order = booster.featureNames.length > 0 &&
-      booster.featureNames.every((f) => f in table.columns)
-    ? booster.featureNames
-    : names;
+  const named = booster.featureNames.length > 0;
+  const missing = booster.featureNames.filter((f) => !(f in table.columns));
+  if (named && missing.length > 0) {
+    throw new InvalidRequestError(
+      `XGBoostModel was trained with features ${booster.featureNames.join(", ")}; ` +
+        `the request has no column ${missing.join(", ")}`,
+    );
+  }
+  const order = named ? booster.featureNames : names;
   if (order.length !== booster.numFeature) {
     throw new InvalidRequestError(
       `XGBoostModel expects ${booster.numFeature} columns, got ${names.length} (${names})`,

@@ -15,6 +15,8 @@ export interface Objective {
    * or a new array when there is one value per row (`multi:softmax`).
    */
   transform(margins: Float32Array, groups: number): Float32Array;
+  /** Whether the prediction is one value per row whatever the group count. */
+  onePerRow?: true;
 }
 
 const identity = (x: number) => x;
@@ -40,12 +42,14 @@ const softprob: Objective = {
     for (let row = 0; row < margins.length; row += groups) {
       let max = -Infinity;
       for (let g = 0; g < groups; g++) max = Math.max(max, margins[row + g]!);
+      // XGBoost sums in double, then divides by that sum as a float.
       let sum = 0;
       for (let g = 0; g < groups; g++) {
         margins[row + g] = Math.exp(margins[row + g]! - max);
-        sum = Math.fround(sum + margins[row + g]!);
+        sum += margins[row + g]!;
       }
-      for (let g = 0; g < groups; g++) margins[row + g] = margins[row + g]! / sum;
+      const total = Math.fround(sum);
+      for (let g = 0; g < groups; g++) margins[row + g] = margins[row + g]! / total;
     }
     return margins;
   },
@@ -53,6 +57,7 @@ const softprob: Objective = {
 
 const softmax: Objective = {
   baseMargin: identity,
+  onePerRow: true,
   transform(margins, groups) {
     const rows = margins.length / groups;
     const classes = new Float32Array(rows);

@@ -37,6 +37,16 @@ export function decodeUbjson(bytes: Uint8Array): UbjsonValue {
   return value;
 }
 
+/** Sets a key as JSON.parse does: `__proto__` too is an ordinary key. */
+function define(object: { [key: string]: UbjsonValue }, key: string, value: UbjsonValue): void {
+  Object.defineProperty(object, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}
+
 const TYPED_ARRAYS = {
   i: { size: 1, make: (n: number) => new Int8Array(n) },
   U: { size: 1, make: (n: number) => new Uint8Array(n) },
@@ -205,14 +215,14 @@ class Reader {
     if (count !== undefined) {
       for (let i = 0; i < count; i++) {
         const key = this.#string();
-        object[key] = this.value(type ?? this.marker(), depth);
+        define(object, key, this.value(type ?? this.marker(), depth));
       }
       return object;
     }
     for (let marker = next!; marker !== "}"; marker = this.marker()) {
       this.offset--; // the key's length marker was read as a value marker
       const key = this.#string();
-      object[key] = this.value(this.marker(), depth);
+      define(object, key, this.value(this.marker(), depth));
     }
     return object;
   }

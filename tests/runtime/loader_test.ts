@@ -98,6 +98,20 @@ Deno.test("loadImplementation() resolves every implementation form", async (t) =
     const spec = "mlserver_xgboost.XGBoostModel";
     assert.equal(await whereFrom({ ...options, builtins }, spec, source), "models folder");
   });
+
+  await t.step("a module on disk with a built-in's name wins over the built-in", async () => {
+    await writeModule(join(root, "path1", "mlserver_xgboost.ts"), "disk module");
+    const builtins = {
+      "mlserver_xgboost.XGBoostModel": {
+        load: () => import(new URL(`file://${join(root, "models", "shared.mts")}`).href),
+        exportName: "Found",
+      },
+    };
+    const spec = "mlserver_xgboost.Found";
+    const named = { ...builtins, [spec]: builtins["mlserver_xgboost.XGBoostModel"] };
+    assert.equal(await whereFrom({ ...options, builtins: named }, spec, source), "disk module");
+    await Deno.remove(join(root, "path1", "mlserver_xgboost.ts"));
+  });
 });
 
 Deno.test("loadImplementation() accepts structural classes that only use import type", async (t) => {

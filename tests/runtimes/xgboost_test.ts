@@ -39,10 +39,15 @@ function rowsInput(rows: (number | null)[][]): InferenceRequest["inputs"][number
   };
 }
 
+/**
+ * Equal within two float32 steps: XGBoost's `expf` and JavaScript's
+ * `Math.exp` may round one step apart, and softmax divides two such values.
+ */
 function assertClose(actual: ArrayLike<number>, expected: number[], what: string): void {
   assert.equal(actual.length, expected.length, `${what}: length`);
   for (let i = 0; i < expected.length; i++) {
-    const tolerance = 2e-7 * Math.max(1, Math.abs(expected[i]!));
+    const magnitude = Math.abs(expected[i]!) || 2 ** -126;
+    const tolerance = 2 * 2 ** (Math.floor(Math.log2(magnitude)) - 23);
     assert.ok(
       Math.abs(actual[i]! - expected[i]!) <= tolerance,
       `${what}[${i}]: ${actual[i]} vs XGBoost's ${expected[i]}`,
@@ -66,11 +71,19 @@ Deno.test("XGBoostModel predicts what XGBoost predicts, from JSON and UBJSON fil
         const predict = response.outputs[0]!;
         assert.equal(predict.name, "predict");
         assert.deepEqual(predict.shape, [rows, 1]);
+        // numpy's dtype of XGBoost's answer, as MLServer would send it.
+        const datatypes: Record<string, string> = {
+          int64: "INT64",
+          int32: "INT32",
+          float32: "FP32",
+        };
+        assert.equal(predict.datatype, datatypes[expected.predict_dtype]);
         if (classifier) {
-          assert.equal(predict.datatype, "INT64");
-          assert.deepEqual(Array.from(predict.data as BigInt64Array, Number), expected.predict);
+          assert.deepEqual(
+            Array.from(predict.data as ArrayLike<number | bigint>, Number),
+            expected.predict,
+          );
         } else {
-          assert.equal(predict.datatype, "FP32");
           assertClose(predict.data as Float32Array, expected.predict, "predict");
         }
         if (withProba) {
@@ -132,6 +145,62 @@ Deno.test("XGBoostModel accepts a pd request (one column per feature) and intege
     outputs: [{ name: "predict_proba" }],
   });
   assert.deepEqual(ints.outputs[0]!.data, floats.outputs[0]!.data);
+  const doubles = await iris.predict({
+    inputs: [{ name: "x", datatype: "FP64", shape: [1, 4], data: new Float64Array([7, 3, 6, 2]) }],
+    outputs: [{ name: "predict_proba" }],
+  });
+  assert.deepEqual(doubles.outputs[0]!.data, floats.outputs[0]!.data);
+});
+
+Deno.test("XGBoostModel reads a pd request by the model's feature names, in any column order", async () => {
+  const model = await loaded(fixture("xgboost", "iris_named.json"));
+  const expected = EXPECTED.iris_named;
+  const rows: (number | null)[][] = expected.inputs;
+  const names = ["sepal_length", "sepal_width", "petal_length"];
+  const column = (f: number) => ({
+    name: names[f]!,
+    datatype: "FP32" as const,
+    shape: [rows.length],
+    data: Float32Array.from(rows, (row) => row[f] ?? NaN),
+  });
+  // Columns sent in reverse order still line up with the features by name.
+  const reversed = await model.predict({
+    parameters: { content_type: "pd" },
+    inputs: [column(2), column(1), column(0)],
+  });
+  assertClose(reversed.outputs[0]!.data as Float32Array, expected.predict, "by name");
+  await assert.rejects(
+    () =>
+      model.predict({
+        parameters: { content_type: "pd" },
+        inputs: [column(0), column(1), { ...column(2), name: "petal_width" }],
+      }),
+    (err: Error) => {
+      assert.ok(err instanceof InvalidRequestError);
+      assert.equal(
+        err.message,
+        "XGBoostModel was trained with features sepal_length, sepal_width, petal_length; " +
+          "the request has no column petal_length",
+      );
+      return true;
+    },
+  );
+});
+
+Deno.test("XGBoostModel reads default_left as booleans (XGBoost before 1.6)", async () => {
+  await using dir = await withTmpDir();
+  const document = JSON.parse(await Deno.readTextFile(fixture("xgboost", "iris_binary.json")));
+  for (const tree of document.learner.gradient_booster.model.trees) {
+    tree.default_left = tree.default_left.map((flag: number) => flag === 1);
+  }
+  const path = join(dir.path, "old.json");
+  await Deno.writeTextFile(path, JSON.stringify(document));
+  const expected = EXPECTED.iris_binary;
+  const response = await (await loaded(path)).predict({ inputs: [rowsInput(expected.inputs)] });
+  assert.deepEqual(
+    Array.from(response.outputs[0]!.data as BigInt64Array, Number),
+    expected.predict,
+  );
 });
 
 Deno.test("XGBoostModel rejects requests it cannot answer, naming the problem", async (t) => {
@@ -263,6 +332,33 @@ Deno.test("XGBoostModel refuses files it cannot read with the file and the reaso
         return JSON.stringify(copy);
       },
       message: new RegExp(`default_left has ${tree().left_children.length - 1} entries`),
+    },
+    {
+      name: "a tree_info shorter than the trees",
+      content: () => {
+        const copy = structuredClone(original);
+        copy.learner.gradient_booster.model.tree_info.pop();
+        return JSON.stringify(copy);
+      },
+      message: /tree_info has 7 entries for 8 trees/,
+    },
+    {
+      name: "a base_score list that fits no output count",
+      content: () => {
+        const copy = structuredClone(original);
+        copy.learner.learner_model_param.base_score = "[5E-1,5E-1]";
+        return JSON.stringify(copy);
+      },
+      message: /base_score has 2 values for 1 outputs per row/,
+    },
+    {
+      name: "a DART model with fewer weights than trees",
+      content: () => {
+        const dart = JSON.parse(Deno.readTextFileSync(fixture("xgboost", "diabetes_dart.json")));
+        dart.learner.gradient_booster.weight_drop.pop();
+        return JSON.stringify(dart);
+      },
+      message: /weight_drop has 7 entries for 8 trees/,
     },
   ];
   for (const c of cases) {

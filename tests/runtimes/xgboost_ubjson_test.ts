@@ -45,6 +45,11 @@ Deno.test("decodeUbjson() reads every value type", async (t) => {
       expected: [9],
     },
     { name: "counted untyped array", input: bytes("[#i", [2], "Ti", [4]), expected: [true, 4] },
+    {
+      name: "a __proto__ key is an ordinary key, as in JSON.parse",
+      input: bytes("{i", [9], "__proto__{i", [1], "aT}}"),
+      expected: JSON.parse('{"__proto__":{"a":true}}'),
+    },
   ];
   for (const c of cases) {
     await t.step(c.name, () => assert.deepEqual(decodeUbjson(c.input), c.expected));
