@@ -432,6 +432,8 @@ Deno.test("encodeModelInferResponse() is read back by protobufjs, typed and raw"
       flag: false,
       n: 3,
       ratio: 1.5,
+      huge: 2n ** 63n + 5n,
+      negative: -(2n ** 62n),
       nested: { dropped: true },
       headers: { x: "y" },
     },
@@ -460,6 +462,8 @@ Deno.test("encodeModelInferResponse() is read back by protobufjs, typed and raw"
       flag: { bool_param: false, parameter_choice: "bool_param" },
       n: { int64_param: "3", parameter_choice: "int64_param" },
       ratio: { double_param: 1.5, parameter_choice: "double_param" },
+      huge: { uint64_param: "9223372036854775813", parameter_choice: "uint64_param" },
+      negative: { int64_param: "-4611686018427387904", parameter_choice: "int64_param" },
     });
     const [f, i, l, u, b, s, d] = decoded.outputs;
     assert.deepEqual(f.contents.fp32_contents, [0.5, -2]);
