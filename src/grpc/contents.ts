@@ -128,7 +128,10 @@ export function decodeContents(
   // cannot fill is refused before anything is allocated for it.
   let wireBytes = 0;
   for (const span of spans) wireBytes += span.end - span.start;
-  if (count > wireBytes) fail(`contents have fewer elements than the ${count} the shape needs`);
+  if (count > wireBytes) {
+    const found = elementsOnWire(buf, spans, info.kind === "float" ? info.size : 0);
+    fail(`contents have ${found} elements, shape needs ${count}`);
+  }
   const out = info.create(count);
   let index = 0;
   const store = storeFor(datatype, out, fail);
@@ -149,6 +152,25 @@ export function decodeContents(
   }
   if (index !== count) fail(`contents have ${index} elements, shape needs ${count}`);
   return out;
+}
+
+/**
+ * How many elements the spans hold, for the error message only: packed
+ * fixed-size values by length (`fixedSize` bytes each), packed varints by
+ * their last bytes (below 0x80), unpacked fields one each.
+ */
+function elementsOnWire(
+  buf: Uint8Array,
+  spans: readonly ContentsSpan[],
+  fixedSize: number,
+): number {
+  let found = 0;
+  for (const { wireType, start, end } of spans) {
+    if (wireType !== WIRE.LEN) found++;
+    else if (fixedSize > 0) found += Math.floor((end - start) / fixedSize);
+    else for (let i = start; i < end; i++) if (buf[i]! < 0x80) found++;
+  }
+  return found;
 }
 
 type Store = (reader: ProtoReader, index: number) => void;
