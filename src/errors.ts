@@ -265,6 +265,24 @@ export class UnavailableError extends ServerError {
 }
 
 /**
+ * The client went away (disconnected, or cancelled its call) before the
+ * answer was ready. Nobody reads the answer; the status exists so logs and
+ * metrics tell it apart from a failure (499 is nginx's "client closed
+ * request").
+ *
+ * @example
+ * ```ts
+ * import { CancelledError, GrpcStatus } from "mlserver";
+ * const err = new CancelledError("Request cancelled by the client");
+ * console.assert(err.status === 499 && err.grpcCode === GrpcStatus.CANCELLED);
+ * ```
+ */
+export class CancelledError extends ServerError {
+  override readonly status = 499;
+  override readonly grpcCode = GrpcStatus.CANCELLED;
+}
+
+/**
  * The request did not finish within `inference_timeout`.
  *
  * @example
@@ -290,14 +308,6 @@ export class DeadlineExceededError extends ServerError {
 export class RequestTooLargeError extends ServerError {
   override readonly status = 413;
   override readonly grpcCode = GrpcStatus.RESOURCE_EXHAUSTED;
-}
-
-/** What an error looks like once it left a worker or a process: plain data. */
-export interface SerializedError {
-  name: string;
-  message: string;
-  status: number;
-  grpcCode: GrpcStatusCode;
 }
 
 /** The HTTP status for any thrown value. */

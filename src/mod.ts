@@ -12,9 +12,16 @@
  * @module
  */
 
-export { type CodecChoice, MLModel, type ModelSettingsLike } from "./runtime/model.ts";
+export {
+  type CodecChoice,
+  MLModel,
+  type Model,
+  type PredictContext,
+  settingsMetadata,
+} from "./runtime/model.ts";
 export { getModelUri, type GetModelUriOptions } from "./runtime/model_uri.ts";
 export {
+  CancelledError,
   CodecError,
   DeadlineExceededError,
   GrpcStatus,
@@ -44,7 +51,12 @@ export type {
   ResponseOutput,
 } from "./protocol/types.ts";
 export type { BytesElement, Datatype, TensorData, TypedArray } from "./protocol/datatypes.ts";
-export type { ModelParameters, ModelSettings } from "./settings/model_settings.ts";
+export {
+  type ModelParameters,
+  type ModelSettings,
+  type ModelSettingsLike,
+  resolveModelSettings,
+} from "./settings/model_settings.ts";
 export { createLogger, type Logger, type LoggerOptions, type LogLevel } from "./logging.ts";
 export type {
   Column,

@@ -6,7 +6,6 @@
  * @module
  */
 
-import { delimiter } from "node:path";
 import { BUILTIN_RUNTIMES } from "../runtimes/builtins.ts";
 import { DataPlane } from "./dataplane/dataplane.ts";
 import { Readiness, type StartupTarget } from "./dataplane/readiness.ts";
@@ -17,8 +16,10 @@ import { createLogger, type Logger } from "./logging.ts";
 import { ModelRegistry, versionOf } from "./registry/model_registry.ts";
 import { ModelRepository } from "./repository/repository.ts";
 import { createRestHandler } from "./rest/app.ts";
+import { ConcurrencyLimitedModel } from "./runtime/concurrency.ts";
 import { type LoaderOptions, loadImplementation } from "./runtime/loader.ts";
-import type { MLModel } from "./runtime/model.ts";
+import type { Model } from "./runtime/model.ts";
+import { type ModelSources, NO_MODEL_SOURCES } from "./settings/load.ts";
 import type { ModelSettings } from "./settings/model_settings.ts";
 import type { ServerSettings } from "./settings/server_settings.ts";
 
@@ -28,8 +29,11 @@ export const EXTENSIONS: readonly string[] = ["model_repository", "binary_tensor
 /** What a server is built from. */
 export interface ModelServerOptions {
   settings: ServerSettings;
-  /** Process environment: model defaults, the environment-only model, `MLSERVER_MODULE_PATH`. */
-  env: Readonly<Record<string, string>>;
+  /**
+   * What the environment says about models (`readModelSources`): defaults,
+   * the environment-only model, `MLSERVER_MODULE_PATH`. Default: nothing.
+   */
+  models?: ModelSources;
   logger?: Logger;
   /** Working folder for relative paths; default the process's. */
   cwd?: string;
@@ -51,7 +55,8 @@ export class ModelServer implements AsyncDisposable {
   #stopping: Promise<void> | undefined;
 
   constructor(options: ModelServerOptions) {
-    const { settings, env } = options;
+    const { settings } = options;
+    const models = options.models ?? NO_MODEL_SOURCES;
     this.settings = settings;
     this.logger = options.logger ?? createLogger({
       level: settings.debug ? "debug" : "info",
@@ -60,13 +65,13 @@ export class ModelServer implements AsyncDisposable {
     const cwd = options.cwd ?? Deno.cwd();
     this.#loader = {
       modelsRoot: settings.model_repository_root,
-      modulePath: (env.MLSERVER_MODULE_PATH ?? "").split(delimiter).filter((p) => p !== ""),
+      modulePath: models.modulePath,
       cwd,
       builtins: BUILTIN_RUNTIMES,
     };
     this.repository = new ModelRepository({
       root: settings.model_repository_root,
-      env,
+      defaults: models.defaults,
       logger: this.logger,
     });
     this.registry = new ModelRegistry({
@@ -186,9 +191,9 @@ export class ModelServer implements AsyncDisposable {
     this.logger.info("Stopped");
   }
 
-  async #createModel(settings: ModelSettings): Promise<MLModel> {
+  async #createModel(settings: ModelSettings): Promise<Model> {
     const ModelClass = await loadImplementation(settings, this.#loader);
-    return new ModelClass(settings);
+    return wrapModel(new ModelClass(settings));
   }
 
   async #loadAtStartup(): Promise<void> {
@@ -226,4 +231,17 @@ export class ModelServer implements AsyncDisposable {
       this.logger.info(`Startup finished: ${targets.length} model(s) ready`);
     }
   }
+}
+
+/**
+ * The wrapper chain, built in this one place from the model's settings: each
+ * feature is a `Model` around a `Model`, so the registry and the data plane
+ * never know which links a model has. The concurrency limit is the first
+ * link (closest to the runtime), so that whatever is added outside it later
+ * sees queueing as part of the call.
+ */
+function wrapModel(runtime: Model): Model {
+  let model = runtime;
+  if (model.settings.max_concurrency !== undefined) model = new ConcurrencyLimitedModel(model);
+  return model;
 }

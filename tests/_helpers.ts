@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { silentLogger } from "../src/logging.ts";
 import { ModelServer } from "../src/server.ts";
+import { readModelSources } from "../src/settings/load.ts";
 import { type ServerSettingsInput, ServerSettingsSchema } from "../src/settings/server_settings.ts";
 
 /** Absolute path of a file under tests/fixtures. */
@@ -79,7 +80,11 @@ export async function startServer(
     shutdown_timeout: 5,
     ...options.settings,
   }));
-  const server = new ModelServer({ settings, env: options.env ?? {}, logger: silentLogger });
+  const server = new ModelServer({
+    settings,
+    models: readModelSources(options.env ?? {}),
+    logger: silentLogger,
+  });
   await server.start();
   if (options.waitForStartup !== false) await server.startupDone;
   return {

@@ -5,14 +5,15 @@
 import assert from "node:assert/strict";
 import { CustomMLModel } from "../examples/models/iris/custom_model.ts";
 import { TextStatsModel } from "../examples/runtimes/text_stats.ts";
-import { loadModelSettingsFile } from "../src/settings/load.ts";
+import { loadModelSettingsFile, NO_MODEL_SOURCES } from "../src/settings/load.ts";
+import { resolveModelSettings } from "../src/settings/model_settings.ts";
 import { fixture, repoPath } from "./_helpers.ts";
 
 Deno.test("CustomMLModel (iris) matches scikit-learn's predict and predict_proba", async () => {
   const expected = JSON.parse(await Deno.readTextFile(fixture("iris_expected.json")));
   const settings = await loadModelSettingsFile(
     repoPath("examples/models/iris/model-settings.json"),
-    { env: {} },
+    { defaults: NO_MODEL_SOURCES.defaults },
   );
   const model = new CustomMLModel(settings);
   assert.equal(await model.load(), true);
@@ -38,7 +39,7 @@ Deno.test("CustomMLModel (iris) matches scikit-learn's predict and predict_proba
 Deno.test("CustomMLModel rejects inputs of the wrong shape or datatype", async () => {
   const settings = await loadModelSettingsFile(
     repoPath("examples/models/iris/model-settings.json"),
-    { env: {} },
+    { defaults: NO_MODEL_SOURCES.defaults },
   );
   const model = new CustomMLModel(settings);
   await model.load();
@@ -59,7 +60,7 @@ Deno.test("CustomMLModel rejects inputs of the wrong shape or datatype", async (
 });
 
 Deno.test("TextStatsModel counts characters, words and lines", async () => {
-  const model = new TextStatsModel({ name: "text-stats" });
+  const model = new TextStatsModel(resolveModelSettings({ name: "text-stats" }));
   const response = await model.predict({
     inputs: [{
       name: "text",
@@ -80,7 +81,7 @@ Deno.test("PricingModel (codecs) matches scikit-learn through a pd table with st
   const expected = JSON.parse(await Deno.readTextFile(fixture("house_prices_expected.json")));
   const settings = await loadModelSettingsFile(
     repoPath("examples/models/house-prices/model-settings.json"),
-    { env: {} },
+    { defaults: NO_MODEL_SOURCES.defaults },
   );
   const model = new PricingModel(settings);
   assert.equal(await model.load(), true);

@@ -16,6 +16,7 @@ import {
   InvalidRequestError,
   MLModel,
   type RequestOutput,
+  RuntimeLoadError,
   type Table,
   type Tensor,
 } from "mlserver";
@@ -37,7 +38,7 @@ export class XGBoostModel extends MLModel {
     try {
       this.#booster = await readBooster(uri);
     } catch (err) {
-      throw new Error(`Cannot load XGBoost model ${uri}: ${(err as Error).message}`, {
+      throw new RuntimeLoadError(`Cannot load XGBoost model ${uri}: ${(err as Error).message}`, {
         cause: err,
       });
     }

@@ -93,13 +93,14 @@ export class MyModel extends MLModel {
 `;
 
 const TEST = `import assert from "node:assert/strict";
+import { resolveModelSettings } from "mlserver";
 import { MyModel } from "./models/my-model/my_model.ts";
 
-const settings = {
+const settings = resolveModelSettings({
   name: "my-model",
   implementation: "my_model.MyModel",
   parameters: { uri: new URL("./models/my-model/", import.meta.url).pathname },
-};
+});
 
 Deno.test("MyModel computes x . weights + bias per row", async () => {
   const model = new MyModel(settings);

@@ -7,7 +7,7 @@
 
 import { createLogger } from "../logging.ts";
 import { ModelServer } from "../server.ts";
-import { loadServerSettings } from "../settings/load.ts";
+import { loadServerSettings, readModelSources } from "../settings/load.ts";
 import type { ServerSettingsInput } from "../settings/server_settings.ts";
 import { parseCommandArgs, UsageError } from "./args.ts";
 
@@ -81,7 +81,7 @@ export async function startCommand(
     // ModelMesh's adapter may create the folder after the server starts: serve anyway.
     logger.warning(`Models folder '${folder}' does not exist yet: serving no models until it does`);
   }
-  const server = new ModelServer({ settings, env, logger });
+  const server = new ModelServer({ settings, models: readModelSources(env), logger });
   const stopped = Promise.withResolvers<void>();
   let signals = 0;
   const onSignal = (): void => {

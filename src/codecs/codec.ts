@@ -87,7 +87,7 @@ export interface TensorLike {
  *
  * @example A codec of your own
  * ```ts
- * import { type InputCodec, MLModel, type InferenceResponse } from "mlserver";
+ * import { type InferenceResponse, type InputCodec, MLModel, resolveModelSettings } from "mlserver";
  * const csv: InputCodec<string[][]> = {
  *   contentType: "csv",
  *   canEncode: (v): v is string[][] => Array.isArray(v) && v.every(Array.isArray),
@@ -99,7 +99,7 @@ export interface TensorLike {
  *     return Promise.resolve({ model_name: this.name, outputs: [] });
  *   }
  * }
- * const model = new Reader({ name: "r" });
+ * const model = new Reader(resolveModelSettings({ name: "r" }));
  * model.codecs.addInputCodec(csv);
  * const rows = model.decode({ name: "t", datatype: "BYTES", shape: [1], data: ["a,b"], parameters: { content_type: "csv" } });
  * console.assert((rows as string[][])[0]![1] === "b");

@@ -1,12 +1,16 @@
 /**
  * The data plane both transports call: health, metadata and inference.
  * Transports only translate; every rule of the protocol lives here or below.
+ * Each inference runs under one call context (see `call.ts`): this is where
+ * the request id is assigned, the transport's headers are attached, the
+ * client's signal and `inference_timeout` become one signal, and (later)
+ * metrics and spans attach, once for both transports.
  *
  * @module
  */
 
-import { DeadlineExceededError, UnimplementedError } from "../errors.ts";
 import type { Logger } from "../logging.ts";
+import { withLazyHeaders } from "../protocol/parameters.ts";
 import type {
   InferenceRequest,
   InferenceResponse,
@@ -14,9 +18,9 @@ import type {
   ServerMetadata,
 } from "../protocol/types.ts";
 import type { ModelRegistry } from "../registry/model_registry.ts";
-import type { MLModel } from "../runtime/model.ts";
+import type { Model } from "../runtime/model.ts";
 import type { ServerSettings } from "../settings/server_settings.ts";
-import { ConcurrencyLimiter } from "./limiter.ts";
+import { abortReason, type CallContext, callSignal, raceSignal } from "./call.ts";
 import type { Readiness } from "./readiness.ts";
 
 /** What the data plane is built from. */
@@ -26,16 +30,18 @@ export interface DataPlaneOptions {
     "server_name" | "server_version" | "extensions" | "inference_timeout"
   >;
   registry: ModelRegistry;
-  readiness: Readiness;
+  readiness: Pick<Readiness, "ready">;
   logger: Logger;
   /** Protocol extensions this server implements, advertised in metadata. */
   extensions?: readonly string[];
 }
 
+/** The data plane as transports see it (tests hand them a fake of this shape). */
+export type DataPlaneApi = Pick<DataPlane, keyof DataPlane>;
+
 /** Health, metadata and inference, independent of the transport. */
 export class DataPlane {
   readonly #options: DataPlaneOptions;
-  readonly #limiters = new WeakMap<MLModel, ConcurrencyLimiter | null>();
   readonly #metadata: ServerMetadata;
 
   constructor(options: DataPlaneOptions) {
@@ -82,131 +88,84 @@ export class DataPlane {
   }
 
   /**
-   * Runs one inference.
+   * Runs one inference. The answer carries the request's id (a fresh UUID
+   * when the request has none) and the model name as the client sent it.
    *
-   * @param request the decoded request (transports add `parameters.headers`)
-   * @param name the model name as the client sent it (echoed in the answer)
-   * @param version the version the client asked for, if any
+   * @throws {DeadlineExceededError} when `inference_timeout` passes first
+   * @throws {CancelledError} when the client's signal aborts first
    */
-  async infer(
-    request: InferenceRequest,
-    name: string,
-    version?: string,
-  ): Promise<InferenceResponse> {
+  async infer(request: InferenceRequest, call: CallContext): Promise<InferenceResponse> {
     // One async function with try/finally rather than a chain of closures:
     // this runs for every request, and its garbage is what GC pauses cost.
-    const handle = this.#options.registry.acquire(name, version);
+    const handle = this.#options.registry.acquire(call.name, call.version);
     const model = handle.model;
-    const limiter = this.#limiterFor(model);
-    const timeout = this.#options.settings.inference_timeout;
-    // The deadline covers the wait for a slot as well as the prediction.
-    const deadline = timeout === null ? undefined : new Deadline(timeout, model.name);
-    let admitted = false;
-    let detached = false;
+    prepare(request, call);
+    const { signal, clear } = callSignal(
+      call.signal,
+      this.#options.settings.inference_timeout,
+      model.name,
+    );
+    const running = settle(() => model.predict(request, { signal }));
+    // The instance stays in use until the prediction really ends, so an
+    // unload never pulls the model out from under a call whose client was
+    // already answered (timed out, or gone).
+    running.then(() => handle.release(), () => handle.release());
     try {
-      if (limiter !== null) {
-        const wait = limiter.acquire(`Model ${model.name}`, deadline?.signal);
-        if (wait !== undefined) await wait;
-      }
-      admitted = true;
-      let response: InferenceResponse;
-      if (deadline === undefined) {
-        response = await model.predict(request);
-      } else {
-        // The model and its slot stay held until the prediction really ends,
-        // so an unload never pulls the model out from under a request that
-        // timed out but still runs.
-        detached = true;
-        const running = settle(() => model.predict(request));
-        running.finally(() => {
-          limiter?.release();
-          handle.release();
-        }).catch(() => {});
-        response = await Promise.race([running, deadline.expired]);
-      }
-      return finish(response, request, name, model);
+      return finish(await raceSignal(running, signal), request, call.name, model);
     } finally {
-      deadline?.clear();
-      if (!detached) {
-        if (admitted) limiter?.release();
-        handle.release();
-      }
+      clear();
     }
   }
 
   /**
    * Streams inferences: the model's `predictStream` gets the requests and
-   * yields any number of responses.
+   * yields any number of responses. Every request and response carries the
+   * first request's id (assigned when it has none).
    *
-   * @throws {UnimplementedError} when the model has no `predictStream`
+   * @throws {UnimplementedError} when the model cannot stream
    */
   async *inferStream(
     requests: AsyncIterable<InferenceRequest>,
-    name: string,
-    version?: string,
+    call: CallContext,
   ): AsyncGenerator<InferenceResponse> {
-    const handle = this.#options.registry.acquire(name, version);
+    const handle = this.#options.registry.acquire(call.name, call.version);
+    const { signal, clear } = callSignal(
+      call.signal,
+      this.#options.settings.inference_timeout,
+      handle.model.name,
+    );
     try {
       const model = handle.model;
-      if (model.predictStream === undefined) {
-        throw new UnimplementedError(`Model ${name} does not support streaming`);
-      }
       let first: InferenceRequest | undefined;
       const seen = tap(requests, (request) => {
         if (first === undefined) {
+          prepare(request, call);
           first = request;
-        } else if (first.id === undefined) { // every request keeps the first one's id, as in MLServer
-          delete request.id;
         } else {
           request.id = first.id;
+          attachHeaders(request, call);
         }
       });
-      for await (const response of model.predictStream(seen)) {
-        yield finish(response, first ?? { inputs: [] }, name, model);
+      for await (const response of model.predictStream(seen, { signal })) {
+        if (signal.aborted) throw abortReason(signal);
+        yield finish(response, first ?? { inputs: [] }, call.name, model);
       }
     } finally {
+      clear();
       handle.release();
     }
   }
-
-  /** The model's `max_concurrency` limiter, or null when it has none. */
-  #limiterFor(model: MLModel): ConcurrencyLimiter | null {
-    let limiter = this.#limiters.get(model);
-    if (limiter === undefined) {
-      const { max_concurrency: limit, max_queue_size: queue } = model.settings;
-      limiter = limit === undefined ? null : new ConcurrencyLimiter(limit, queue ?? Infinity);
-      this.#limiters.set(model, limiter);
-    }
-    return limiter;
-  }
 }
 
-/** `inference_timeout` for one request: a signal for the queue, a promise for the race (504). */
-class Deadline {
-  readonly #controller = new AbortController();
-  readonly #timer: ReturnType<typeof setTimeout>;
-  /** Rejects with a `DeadlineExceededError` when the time is up. */
-  readonly expired: Promise<never>;
+/** Gives a request its id (when it has none) and the transport's headers. */
+function prepare(request: InferenceRequest, call: CallContext): void {
+  if (request.id === undefined || request.id === "") request.id = crypto.randomUUID();
+  attachHeaders(request, call);
+}
 
-  constructor(seconds: number, model: string) {
-    const { promise, reject } = Promise.withResolvers<never>();
-    promise.catch(() => {}); // handled wherever it is raced; nobody may race it
-    this.expired = promise;
-    this.#timer = setTimeout(() => {
-      const error = new DeadlineExceededError(
-        `Inference on model ${model} timed out after ${seconds} s`,
-      );
-      this.#controller.abort(error);
-      reject(error);
-    }, seconds * 1000);
-  }
-
-  get signal(): AbortSignal {
-    return this.#controller.signal;
-  }
-
-  clear(): void {
-    clearTimeout(this.#timer);
+function attachHeaders(request: InferenceRequest, call: CallContext): void {
+  if (call.headers !== undefined) {
+    request.parameters = withLazyHeaders(request.parameters, call.headers);
   }
 }
 
@@ -224,7 +183,7 @@ function finish(
   response: InferenceResponse,
   request: InferenceRequest,
   name: string,
-  model: MLModel,
+  model: Model,
 ): InferenceResponse {
   response.model_name = name;
   // The answer carries the request's id, whatever the runtime put there.

@@ -6,8 +6,8 @@
  */
 
 import type { Logger } from "../logging.ts";
-import type { RepositoryIndexItem } from "../protocol/types.ts";
-import { indexState, type ModelRegistry, versionOf } from "../registry/model_registry.ts";
+import type { ModelState, RepositoryIndexItem } from "../protocol/types.ts";
+import { type ModelRegistry, type SlotState, versionOf } from "../registry/model_registry.ts";
 import type { ModelRepository } from "../repository/repository.ts";
 
 /** What the handlers need. */
@@ -87,4 +87,9 @@ function item(
   reason: string,
 ): RepositoryIndexItem {
   return version === "" ? { name, state, reason } : { name, version, state, reason };
+}
+
+/** Index state for a slot state: a failed model is UNAVAILABLE, with a reason. */
+function indexState(state: SlotState): ModelState {
+  return state === "FAILED" ? "UNAVAILABLE" : state;
 }

@@ -8,16 +8,16 @@
  */
 
 import { InvalidRequestError } from "../errors.ts";
+import { DATATYPE_INFO, elementCount, MAX_DIMENSIONS } from "../protocol/datatypes.ts";
 import {
-  type Datatype,
-  DATATYPE_INFO,
-  elementCount,
-  isDatatype,
-  MAX_DIMENSIONS,
-} from "../protocol/datatypes.ts";
-import { checkEnvelope } from "../protocol/json_request.ts";
+  checkEnvelope,
+  type Envelope,
+  type EnvelopeInput,
+  type EnvelopeOutput,
+} from "../protocol/envelope.ts";
 import { checkedData } from "../protocol/outputs.ts";
 import { decodeRawTensor, encodeRawTensor } from "../protocol/raw_tensor.ts";
+import type { Datatype } from "../protocol/datatypes.ts";
 import type {
   InferenceRequest,
   InferenceResponse,
@@ -100,12 +100,14 @@ export function decodeModelInferRequest(buf: Uint8Array): DecodedInferRequest {
         reader.skip(wireType);
     }
   }
-  const inputs = assignData(buf, pending, raw);
-  const request: InferenceRequest = { inputs };
-  if (id !== undefined) request.id = id;
-  if (parameters !== undefined) request.parameters = parameters;
-  if (outputs.length > 0) request.outputs = outputs;
-  checkEnvelope(request);
+  // The envelope rules of both transports, before any tensor data is decoded.
+  const envelope: Envelope = { inputs: pending as unknown as EnvelopeInput[] };
+  if (id !== undefined) envelope.id = id;
+  if (parameters !== undefined) envelope.parameters = parameters;
+  if (outputs.length > 0) envelope.outputs = outputs as EnvelopeOutput[];
+  checkEnvelope(envelope);
+  const request = envelope as unknown as InferenceRequest;
+  request.inputs = assignData(buf, envelope.inputs as unknown as PendingInput[], raw);
   return { request, modelName, modelVersion, raw: raw.length > 0 };
 }
 
@@ -161,15 +163,7 @@ function assignData(buf: Uint8Array, pending: PendingInput[], raw: Uint8Array[])
   let nextRaw = 0;
   const inputs = pending.map((input): RequestInput => {
     const label = `Input '${input.name}'`;
-    if (!isDatatype(input.datatype)) {
-      throw new InvalidRequestError(`${label}: unknown datatype ${JSON.stringify(input.datatype)}`);
-    }
-    for (const dim of input.shape) {
-      if (dim < 0) {
-        throw new InvalidRequestError(`${label}: shape [${input.shape}] has a negative dimension`);
-      }
-    }
-    const datatype: Datatype = input.datatype;
+    const datatype = input.datatype as Datatype; // checked by the envelope
     const count = elementCount(input.shape);
     if (count < 0) {
       throw new InvalidRequestError(`${label}: shape [${input.shape}] holds too many elements`);

@@ -1,40 +1,20 @@
 /**
- * Reads an inference request from its JSON form: the envelope is checked with
- * zod, then each input's data is decoded into a typed array.
+ * Reads an inference request from its JSON form: the envelope is checked
+ * (`envelope.ts`), then each input's data is decoded into a typed array.
  *
  * @module
  */
 
-import { isValidEnvelope } from "./fast_envelope.ts";
-import { decodeJsonTensor } from "./json_tensor.ts";
-import {
-  type JsonInferenceRequest,
-  JsonInferenceRequestSchema,
-  type JsonRequestInput,
-} from "./schemas.ts";
-import type { InferenceRequest, Parameters, RequestInput } from "./types.ts";
-import { parseOrThrow } from "./validate.ts";
 import type { TensorData } from "./datatypes.ts";
+import { checkEnvelope, type EnvelopeInput } from "./envelope.ts";
+import { decodeJsonTensor } from "./json_tensor.ts";
+import type { InferenceRequest, Parameters, RequestInput } from "./types.ts";
 
 /**
  * Supplies the data of inputs sent outside the JSON (the binary extension).
  * Returns undefined when the input carries its data in JSON.
  */
-export type ExternalData = (input: JsonRequestInput, index: number) => TensorData | undefined;
-
-/**
- * Checks an inference request's envelope (names, id, shapes, datatypes,
- * parameters) by the rules of `JsonInferenceRequestSchema`: the fast check,
- * then zod for the message when it fails. gRPC requests go through it too,
- * so both transports accept and refuse the same requests.
- *
- * @throws {InvalidRequestError} listing every problem with its path
- */
-export function checkEnvelope(body: unknown): JsonInferenceRequest {
-  return isValidEnvelope(body)
-    ? body
-    : parseOrThrow(JsonInferenceRequestSchema, body, "Invalid inference request");
-}
+export type ExternalData = (input: EnvelopeInput, index: number) => TensorData | undefined;
 
 /**
  * Validates and decodes a parsed JSON inference request.
@@ -49,7 +29,7 @@ export function decodeJsonRequest(body: unknown, external?: ExternalData): Infer
   const count = envelope.inputs.length;
   const inputs = new Array<RequestInput>(count);
   for (let index = 0; index < count; index++) {
-    const input = envelope.inputs[index] as JsonRequestInput;
+    const input = envelope.inputs[index] as EnvelopeInput;
     const data = external?.(input, index) ?? decodeJsonTensor(input);
     inputs[index] = input.parameters === undefined
       ? { name: input.name, shape: input.shape, datatype: input.datatype, data }

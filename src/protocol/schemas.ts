@@ -1,49 +1,22 @@
 /**
- * zod schemas for the JSON bodies clients send. They check the envelope
- * (names, shapes, datatypes, parameters); tensor `data` is left to
- * `json_tensor.ts`, which checks and decodes it in one pass, because running a
- * schema over a million numbers would cost more than the inference.
+ * zod schemas of the small JSON documents: the repository index request and
+ * tensor metadata (in settings files), plus the formatting of zod issues.
+ * The inference request envelope, which is on the hot path, has its own
+ * checker (`envelope.ts`).
  *
  * @module
  */
 
 import { z } from "zod";
 import { DATATYPES, MAX_DIMENSIONS } from "./datatypes.ts";
+import { MAX_NAME_LENGTH } from "./envelope.ts";
 
 /** Open parameters object; `content_type` must be a string when present. */
 export const ParametersSchema = z.looseObject({
   content_type: z.string().optional(),
 });
 
-const NAME = z.string().max(1024);
-
-/** One input as JSON: `data` may be absent when sent in binary. */
-export const JsonRequestInputSchema = z.object({
-  name: NAME,
-  shape: z.array(z.number().int().nonnegative()).max(MAX_DIMENSIONS),
-  datatype: z.enum(DATATYPES),
-  parameters: ParametersSchema.optional(),
-  data: z.unknown().optional(),
-});
-
-/** A requested output as JSON. */
-export const JsonRequestOutputSchema = z.object({
-  name: NAME,
-  parameters: ParametersSchema.optional(),
-});
-
-/** An inference request as JSON, before tensor data is decoded. */
-export const JsonInferenceRequestSchema = z.object({
-  id: z.string().max(1024).optional(),
-  parameters: ParametersSchema.optional(),
-  inputs: z.array(JsonRequestInputSchema),
-  outputs: z.array(JsonRequestOutputSchema).optional(),
-});
-
-/** The JSON inference request envelope. */
-export type JsonInferenceRequest = z.infer<typeof JsonInferenceRequestSchema>;
-/** One JSON input, before its data is decoded. */
-export type JsonRequestInput = z.infer<typeof JsonRequestInputSchema>;
+const NAME = z.string().max(MAX_NAME_LENGTH);
 
 /** Body of `POST /v2/repository/index`. */
 export const RepositoryIndexRequestSchema = z.object({

@@ -176,7 +176,7 @@ export interface ServerMetadata {
  *
  * @example Override metadata() in a runtime
  * ```ts
- * import { MLModel, type InferenceResponse, type ModelMetadata } from "mlserver";
+ * import { MLModel, type InferenceResponse, type ModelMetadata, resolveModelSettings } from "mlserver";
  * class Described extends MLModel {
  *   predict(): Promise<InferenceResponse> {
  *     return Promise.resolve({ model_name: this.name, outputs: [] });
@@ -185,7 +185,7 @@ export interface ServerMetadata {
  *     return Promise.resolve({ name: this.name, platform: "custom", inputs: [{ name: "x", datatype: "FP32", shape: [-1] }] });
  *   }
  * }
- * console.assert((await new Described({ name: "d" }).metadata()).platform === "custom");
+ * console.assert((await new Described(resolveModelSettings({ name: "d" })).metadata()).platform === "custom");
  * ```
  */
 export interface ModelMetadata {

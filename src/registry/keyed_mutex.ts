@@ -22,9 +22,4 @@ export class KeyedMutex {
     });
     return result;
   }
-
-  /** Whether an operation on `key` is running or queued. */
-  isBusy(key: string): boolean {
-    return this.#tails.has(key);
-  }
 }

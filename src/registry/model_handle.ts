@@ -5,15 +5,15 @@
  * @module
  */
 
-import type { MLModel } from "../runtime/model.ts";
+import type { Model } from "../runtime/model.ts";
 
 /** A loaded model plus its in-flight request count. */
 export class ModelHandle {
-  readonly model: MLModel;
+  readonly model: Model;
   #inflight = 0;
   #waiters: (() => void)[] = [];
 
-  constructor(model: MLModel) {
+  constructor(model: Model) {
     this.model = model;
   }
 

@@ -15,14 +15,13 @@ import {
   ServerError,
 } from "../errors.ts";
 import type { Logger } from "../logging.ts";
-import type { ModelState } from "../protocol/types.ts";
-import type { MLModel } from "../runtime/model.ts";
+import type { Model } from "../runtime/model.ts";
 import type { ModelSettings } from "../settings/model_settings.ts";
 import { KeyedMutex } from "./keyed_mutex.ts";
 import { ModelHandle } from "./model_handle.ts";
 
 /** Builds a model instance (import, construct, wrap) without loading it. */
-export type ModelFactory = (settings: ModelSettings) => Promise<MLModel>;
+export type ModelFactory = (settings: ModelSettings) => Promise<Model>;
 
 /** Options of a registry. */
 export interface RegistryOptions {
@@ -118,7 +117,7 @@ export class ModelRegistry {
    *
    * @throws like `acquire()`
    */
-  get(name: string, version?: string): MLModel {
+  get(name: string, version?: string): Model {
     return this.#resolve(name, version).model;
   }
 
@@ -192,7 +191,7 @@ export class ModelRegistry {
     const slot: Slot = isReload ? existing : { state: "LOADING", reason: "" };
     if (!isReload) versions.set(version, slot);
     this.#changed(name);
-    let model: MLModel | undefined;
+    let model: Model | undefined;
     try {
       model = await this.#options.create(settings);
       const loaded = await model.load();
@@ -290,9 +289,4 @@ function describeLoadError(name: string, err: unknown): string {
   if (err instanceof ServerError) return err.message;
   const error = err instanceof Error ? err : new Error(String(err));
   return `Model ${name} failed to load: ${error.name}: ${error.message}`;
-}
-
-/** Index state for a slot state: a failed model is UNAVAILABLE, with a reason. */
-export function indexState(state: SlotState): ModelState {
-  return state === "FAILED" ? "UNAVAILABLE" : state;
 }

@@ -13,9 +13,10 @@ import { InvalidSettingsError, ModelNotFoundError } from "../errors.ts";
 import type { Logger } from "../logging.ts";
 import type { ModelSettings } from "../settings/model_settings.ts";
 import {
+  environmentModel,
   loadModelSettingsFile,
   MODEL_SETTINGS_FILE,
-  modelSettingsFromEnv,
+  type ModelDefaults,
 } from "../settings/load.ts";
 
 /** A model found on disk: its settings, or why they could not be read. */
@@ -27,8 +28,8 @@ export type RepositoryEntry =
 export interface RepositoryOptions {
   /** The models folder. */
   root: string;
-  /** Process environment (model defaults and the environment-only model). */
-  env: Readonly<Record<string, string>>;
+  /** `MLSERVER_MODEL_*` values: defaults for every file, and the environment-only model. */
+  defaults: ModelDefaults;
   logger: Logger;
 }
 
@@ -47,11 +48,11 @@ export class ModelRepository {
 
   /** Every model on disk, valid or not. */
   async list(): Promise<RepositoryEntry[]> {
-    const { root, env, logger } = this.#options;
+    const { root, defaults, logger } = this.#options;
     const files = await findSettingsFiles(root, logger);
     const entries = await Promise.all(files.map(async (path): Promise<RepositoryEntry> => {
       try {
-        return { ok: true, settings: await loadModelSettingsFile(path, { env, logger }) };
+        return { ok: true, settings: await loadModelSettingsFile(path, { defaults, logger }) };
       } catch (err) {
         const reason = (err as Error).message;
         logger.warning(`Skipping ${path}: ${reason}`);
@@ -60,7 +61,7 @@ export class ModelRepository {
     }));
     if (entries.length > 0) return entries;
     try {
-      const settings = modelSettingsFromEnv(env);
+      const settings = environmentModel(defaults);
       return settings === undefined ? [] : [{ ok: true, settings }];
     } catch (err) {
       const reason = (err as Error).message;

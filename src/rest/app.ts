@@ -7,29 +7,11 @@
  * @module
  */
 
-import { isServerFault, messageOf, statusOf } from "../errors.ts";
-import type { Logger } from "../logging.ts";
-import type { DataPlane } from "../dataplane/dataplane.ts";
-import type { RepositoryHandlers } from "../dataplane/repository_handlers.ts";
-import type { ServerSettings } from "../settings/server_settings.ts";
+import type { Context, RestDeps, RestHandler } from "./context.ts";
 import { Cors } from "./cors.ts";
-import { acceptsGzip, errorResponse, json, type ResponseOptions } from "./responses.ts";
+import { acceptsGzip, errorResponse, json, logFailure, type ResponseOptions } from "./responses.ts";
 import { Router } from "./router.ts";
-import { type Context, ROUTES } from "./routes.ts";
-
-/** What the REST API is built from. */
-export interface RestDeps {
-  dataplane: DataPlane;
-  repository: RepositoryHandlers;
-  settings: Pick<
-    ServerSettings,
-    "max_request_size" | "gzip_enabled" | "cors_settings" | "root_path"
-  >;
-  logger: Logger;
-}
-
-/** A fetch-style request handler. */
-export type RestHandler = (request: Request) => Promise<Response>;
+import { ROUTES } from "./routes.ts";
 
 /**
  * Builds the REST API handler.
@@ -69,17 +51,13 @@ export function createRestHandler(deps: RestDeps): RestHandler {
           { ...options, headers },
         );
       }
-      const context: Context = { request, params: match.params, deps, options };
+      const context: Context = { request, params: match.params, deps, options, log };
       return await match.handler(context);
     } catch (err) {
       if (err instanceof URIError) {
         return json({ error: `Malformed URL: ${request.url}` }, 400, options);
       }
-      if (isServerFault(err)) {
-        log.error(`${request.method} ${request.url} failed: ${messageOf(err)}`, { err });
-      } else if (log.enabled("debug")) {
-        log.debug(`${request.method} ${request.url} -> ${statusOf(err)}: ${messageOf(err)}`);
-      }
+      logFailure(log, `${request.method} ${request.url}`, err);
       return errorResponse(err, options);
     }
   };

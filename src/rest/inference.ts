@@ -1,20 +1,13 @@
 /**
  * Inference bodies on REST: reading a request (JSON, or JSON followed by
  * binary tensors) and writing a response (JSON, or JSON followed by binary
- * outputs), with transport headers moved into and out of
- * `parameters.headers`.
+ * outputs, with the response's `parameters.headers` moved to HTTP headers).
  *
  * @module
  */
 
 import { encodeJsonResponse } from "../protocol/json_response.ts";
-import { withLazyHeaders } from "../protocol/parameters.ts";
-import type {
-  InferenceRequest,
-  InferenceResponse,
-  MetadataTensor,
-  Parameters,
-} from "../protocol/types.ts";
+import type { InferenceRequest, InferenceResponse, MetadataTensor } from "../protocol/types.ts";
 import {
   binaryOutputNames,
   decodeBinaryRequest,
@@ -33,9 +26,7 @@ export interface RestInference {
 }
 
 /**
- * Reads and decodes an inference request and attaches the HTTP headers as
- * `parameters.headers` (replacing any the client put there). A request
- * without `id` gets a fresh UUID.
+ * Reads and decodes an inference request.
  *
  * @param modelInputs the model's input metadata, asked for only by the raw binary form
  */
@@ -44,16 +35,11 @@ export async function readInferenceRequest(
   limit: number,
   modelInputs: () => Promise<MetadataTensor[]>,
 ): Promise<RestInference> {
-  const headers = request.headers;
-  const binaryHeader = headers.get(HEADER_LENGTH);
+  const binaryHeader = request.headers.get(HEADER_LENGTH);
   const bytes = await readBody(request, limit);
-  const decoded = binaryHeader === null
+  return binaryHeader === null
     ? { request: decodeJsonOnly(parseJson(bytes)), raw: false }
     : await decodeBinaryRequest(bytes, binaryHeader, modelInputs);
-  const inference = decoded.request;
-  inference.parameters = withHeaders(inference.parameters, headers);
-  inference.id ??= crypto.randomUUID();
-  return decoded;
 }
 
 /**
@@ -72,11 +58,6 @@ export function writeInferenceResponse(
   const all = headers ?? new Headers();
   all.set(HEADER_LENGTH, String(jsonLength));
   return responseBody(body, 200, all, options.gzip, "application/octet-stream");
-}
-
-/** Copies `parameters` with `headers` set to the HTTP headers (built on first read). */
-export function withHeaders(parameters: Parameters | undefined, headers: Headers): Parameters {
-  return withLazyHeaders(parameters, () => headerRecord(headers));
 }
 
 /** HTTP headers as a plain object (names are lower-case in `Headers`). */

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { statusOf, toErrorBody } from "../errors.ts";
+import { isServerFault, messageOf, statusOf, toErrorBody } from "../errors.ts";
+import type { Logger } from "../logging.ts";
 
 /** Bodies smaller than this are sent uncompressed (MLServer's threshold). */
 export const GZIP_MIN_BYTES = 500;
@@ -52,6 +53,17 @@ export function empty(status: number, options: ResponseOptions): Response {
 /** The error response for any thrown value. */
 export function errorResponse(err: unknown, options: ResponseOptions): Response {
   return json(toErrorBody(err), statusOf(err), options);
+}
+
+/**
+ * The logging rule for a failed request: a server fault (5xx) is logged once
+ * with its stack; a client's mistake only at debug level.
+ *
+ * @param label what failed (`POST /v2/models/m/infer`)
+ */
+export function logFailure(log: Logger, label: string, err: unknown): void {
+  if (isServerFault(err)) log.error(`${label} failed: ${messageOf(err)}`, { err });
+  else if (log.enabled("debug")) log.debug(`${label} -> ${statusOf(err)}: ${messageOf(err)}`);
 }
 
 /** Sends `payload`, gzip-compressed when allowed and large enough. */

@@ -16,12 +16,12 @@
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { RuntimeLoadError } from "../errors.ts";
-import type { InferenceRequest, InferenceResponse, ModelMetadata } from "../protocol/types.ts";
 import type { ModelSettings } from "../settings/model_settings.ts";
-import { MLModel } from "./model.ts";
+import { MLModel, type Model } from "./model.ts";
+import { type StructuralInstance, StructuralModel } from "./structural.ts";
 
 /** A class the server can instantiate as a model. */
-export type ModelClass = new (settings: ModelSettings) => MLModel;
+export type ModelClass = new (settings: ModelSettings) => Model;
 
 /** Where implementations are looked for. */
 export interface LoaderOptions {
@@ -149,8 +149,8 @@ async function isFile(path: string): Promise<boolean> {
 
 /**
  * Accepts an `MLModel` subclass as is, and any other class with a
- * `predict()` method (a module that only used `import type`) through an
- * adapter that gives it the rest of the `MLModel` surface.
+ * `predict()` method (a module that only used `import type`) through the
+ * structural adapter.
  */
 function asModelClass(
   exported: new (settings: ModelSettings) => unknown,
@@ -168,43 +168,4 @@ function asModelClass(
       super(settings, new exported(settings) as StructuralInstance);
     }
   };
-}
-
-/** The parts of the model surface a structural class may implement. */
-interface StructuralInstance {
-  predict(request: InferenceRequest): Promise<InferenceResponse>;
-  load?(): Promise<boolean | void> | boolean | void;
-  unload?(): Promise<boolean | void> | boolean | void;
-  metadata?(): Promise<ModelMetadata> | ModelMetadata;
-  predictStream?(requests: AsyncIterable<InferenceRequest>): AsyncIterable<InferenceResponse>;
-}
-
-class StructuralModel extends MLModel {
-  readonly #inner: StructuralInstance;
-
-  constructor(settings: ModelSettings, inner: StructuralInstance) {
-    super(settings);
-    this.#inner = inner;
-    if (typeof inner.predictStream === "function") {
-      this.predictStream = (requests) => inner.predictStream!(requests);
-    }
-  }
-
-  override async load(): Promise<boolean> {
-    return (await this.#inner.load?.()) !== false;
-  }
-
-  predict(request: InferenceRequest): Promise<InferenceResponse> {
-    return this.#inner.predict(request);
-  }
-
-  override async unload(): Promise<boolean> {
-    return (await this.#inner.unload?.()) !== false;
-  }
-
-  override metadata(): Promise<ModelMetadata> {
-    return this.#inner.metadata === undefined
-      ? super.metadata()
-      : Promise.resolve(this.#inner.metadata());
-  }
 }

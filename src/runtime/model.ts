@@ -1,14 +1,16 @@
 /**
- * `MLModel`, the class every runtime extends: MLServer's `MLModel` with
- * TypeScript types. The server constructs it with the model's resolved
- * settings, awaits `load()`, then calls `predict()` for each request.
+ * The model seam. `Model` is what the server holds: the registry, the data
+ * plane and every wrapper (concurrency limit, and later batching, workers,
+ * metrics) type against it. `MLModel` is the class runtime authors extend:
+ * MLServer's `MLModel` with TypeScript types, implementing `Model` and adding
+ * the codec helpers.
  *
  * @module
  */
 
 import type { InputCodec, RequestCodec, TensorLike } from "../codecs/codec.ts";
 import { type CodecRegistry, defaultCodecs } from "../codecs/registry.ts";
-import { CodecError } from "../errors.ts";
+import { CodecError, UnimplementedError } from "../errors.ts";
 import type { ModelSettings } from "../settings/model_settings.ts";
 import type {
   InferenceRequest,
@@ -32,11 +34,98 @@ import type {
 export type CodecChoice<C> = string | C;
 
 /**
+ * What every call into a model carries besides the request.
+ *
+ * @example Stop early when the caller is gone
+ * ```ts
+ * import {
+ *   type InferenceRequest,
+ *   type InferenceResponse,
+ *   MLModel,
+ *   type PredictContext,
+ *   resolveModelSettings,
+ * } from "mlserver";
+ * class Patient extends MLModel {
+ *   async predict(_request: InferenceRequest, context?: PredictContext): Promise<InferenceResponse> {
+ *     for (let step = 0; step < 3; step++) {
+ *       context?.signal.throwIfAborted(); // the client left or the deadline passed
+ *       await new Promise((resolve) => setTimeout(resolve, 1));
+ *     }
+ *     return { model_name: this.name, outputs: [] };
+ *   }
+ * }
+ * const controller = new AbortController();
+ * controller.abort(new Error("client left"));
+ * const model = new Patient(resolveModelSettings({ name: "p" }));
+ * const failed = await model.predict({ inputs: [] }, { signal: controller.signal }).catch((e) => e);
+ * console.assert(failed.message === "client left");
+ * ```
+ */
+export interface PredictContext {
+  /**
+   * Aborted when the client disconnects, its deadline passes or the
+   * server's `inference_timeout` expires; `signal.reason` says which. A
+   * model that checks it stops wasted work; one that ignores it still gets
+   * its answer discarded.
+   */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * The interface the server holds every model by: runtimes, the structural
+ * adapter and the wrappers around them all implement it.
+ *
+ * @example Call any model the way the server does
+ * ```ts
+ * import { type InferenceResponse, MLModel, type Model, resolveModelSettings } from "mlserver";
+ * class Empty extends MLModel {
+ *   predict(): Promise<InferenceResponse> {
+ *     return Promise.resolve({ model_name: this.name, outputs: [] });
+ *   }
+ * }
+ * const model: Model = new Empty(resolveModelSettings({ name: "empty" }));
+ * const signal = new AbortController().signal;
+ * const answer = await model.predict({ inputs: [] }, { signal });
+ * console.assert(answer.model_name === "empty" && model.ready === false);
+ * ```
+ */
+export interface Model {
+  /** The model's resolved settings. */
+  readonly settings: ModelSettings;
+  /** The model's name. */
+  readonly name: string;
+  /** The model's version (`parameters.version`), if it has one. */
+  readonly version: string | undefined;
+  /**
+   * Whether the model is loaded and serving. The registry sets it on the
+   * outermost model; wrappers pass it down, so the runtime sees it too.
+   */
+  ready: boolean;
+  /** Loads what predict() needs; false (or a rejection) means it cannot serve. */
+  load(): Promise<boolean>;
+  /** Runs inference on one request. */
+  predict(request: InferenceRequest, context: PredictContext): Promise<InferenceResponse>;
+  /**
+   * Streams responses for a stream of requests.
+   *
+   * @throws {UnimplementedError} (when iterated) if the model cannot stream
+   */
+  predictStream(
+    requests: AsyncIterable<InferenceRequest>,
+    context: PredictContext,
+  ): AsyncIterable<InferenceResponse>;
+  /** Releases what load() acquired. */
+  unload(): Promise<boolean>;
+  /** The model's metadata. */
+  metadata(): Promise<ModelMetadata>;
+}
+
+/**
  * Base class of every model runtime.
  *
  * @example A model that doubles its input
  * ```ts
- * import { MLModel, type InferenceRequest, type InferenceResponse } from "mlserver";
+ * import { MLModel, resolveModelSettings, type InferenceRequest, type InferenceResponse } from "mlserver";
  *
  * class Doubler extends MLModel {
  *   override async load(): Promise<boolean> {
@@ -52,7 +141,7 @@ export type CodecChoice<C> = string | C;
  *   }
  * }
  *
- * const model = new Doubler({ name: "doubler" });
+ * const model = new Doubler(resolveModelSettings({ name: "doubler" }));
  * await model.load();
  * const out = await model.predict({
  *   inputs: [{ name: "x", datatype: "FP64", shape: [2], data: new Float64Array([1, 2]) }],
@@ -60,7 +149,7 @@ export type CodecChoice<C> = string | C;
  * console.assert(out.outputs[0]!.data[1] === 4);
  * ```
  */
-export abstract class MLModel {
+export abstract class MLModel implements Model {
   /** The model's resolved settings. */
   readonly settings: ModelSettings;
   /** Whether the model is loaded and serving; the server sets it. */
@@ -72,11 +161,11 @@ export abstract class MLModel {
   readonly codecs: CodecRegistry = defaultCodecs();
 
   /**
-   * @param settings resolved settings; a partial object (name and
-   * implementation) is enough in tests
+   * @param settings resolved settings: the server passes them; tests and
+   * scripts build them with `resolveModelSettings({ name, ... })`
    */
-  constructor(settings: ModelSettings | ModelSettingsLike) {
-    this.settings = completeSettings(settings);
+  constructor(settings: ModelSettings) {
+    this.settings = settings;
   }
 
   /** The model's name. */
@@ -97,14 +186,24 @@ export abstract class MLModel {
     return Promise.resolve(true);
   }
 
-  /** Runs inference on one request. */
-  abstract predict(request: InferenceRequest): Promise<InferenceResponse>;
+  /**
+   * Runs inference on one request.
+   *
+   * @param context the caller's signal (optional to read: see `PredictContext`)
+   */
+  abstract predict(request: InferenceRequest, context?: PredictContext): Promise<InferenceResponse>;
 
   /**
-   * Streams responses for a stream of requests. Optional: without it the
-   * streaming endpoints answer 501.
+   * Streams responses for a stream of requests. Override it to stream:
+   * without it the streaming endpoints answer 501.
    */
-  predictStream?(requests: AsyncIterable<InferenceRequest>): AsyncIterable<InferenceResponse>;
+  // deno-lint-ignore require-yield
+  async *predictStream(
+    _requests: AsyncIterable<InferenceRequest>,
+    _context?: PredictContext,
+  ): AsyncIterable<InferenceResponse> {
+    throw new UnimplementedError(`Model ${this.name} does not support streaming`);
+  }
 
   /** Releases what load() acquired. */
   unload(): Promise<boolean> {
@@ -119,14 +218,14 @@ export abstract class MLModel {
    *
    * @example
    * ```ts
-   * import { MLModel, type InferenceRequest, type InferenceResponse } from "mlserver";
+   * import { type InferenceRequest, type InferenceResponse, MLModel, resolveModelSettings } from "mlserver";
    * class Greeter extends MLModel {
    *   predict(request: InferenceRequest): Promise<InferenceResponse> {
    *     const names = this.decode(request.inputs[0]!, "str") as string[];
    *     return Promise.resolve({ model_name: this.name, outputs: [this.encode("greeting", names.map((n) => `hi ${n}`))] });
    *   }
    * }
-   * const out = await new Greeter({ name: "g" }).predict({
+   * const out = await new Greeter(resolveModelSettings({ name: "g" })).predict({
    *   inputs: [{ name: "who", datatype: "BYTES", shape: [1], data: ["ada"] }],
    * });
    * console.assert(out.outputs[0]!.data[0] === "hi ada");
@@ -204,66 +303,24 @@ export abstract class MLModel {
 
   /** Model metadata; built from settings unless overridden. */
   metadata(): Promise<ModelMetadata> {
-    const { name, versions, platform, inputs, outputs, parameters } = this.settings;
-    const metadata: ModelMetadata = {
-      name,
-      versions: [...versions],
-      platform,
-      inputs: inputs.map(copyTensor),
-      outputs: outputs.map(copyTensor),
-    };
-    if (parameters.content_type !== undefined) {
-      metadata.parameters = { content_type: parameters.content_type };
-    }
-    return Promise.resolve(metadata);
+    return Promise.resolve(settingsMetadata(this.settings));
   }
 }
 
-/**
- * The least a test or a script must give to build a model by hand (the rest gets MLServer's defaults).
- *
- * @example Build a model in a test
- * ```ts
- * import { MLModel, type InferenceResponse, type ModelSettingsLike } from "mlserver";
- * class Echo extends MLModel {
- *   predict(): Promise<InferenceResponse> {
- *     return Promise.resolve({ model_name: this.name, outputs: [] });
- *   }
- * }
- * const settings: ModelSettingsLike = { name: "echo", parameters: { uri: "/models/echo" } };
- * const model = new Echo(settings);
- * console.assert(model.settings.max_batch_size === 0 && model.settings.parameters.uri === "/models/echo");
- * ```
- */
-export interface ModelSettingsLike {
-  name: string;
-  implementation?: string;
-  parameters?: Partial<ModelSettings["parameters"]>;
-  [key: string]: unknown;
-}
-
-function completeSettings(settings: ModelSettings | ModelSettingsLike): ModelSettings {
-  const given = settings as Partial<ModelSettings>;
-  if (
-    Array.isArray(given.versions) && Array.isArray(given.inputs) &&
-    Array.isArray(given.outputs) && given.parameters?.extra !== undefined
-  ) {
-    return settings as ModelSettings;
+/** Metadata as MLServer builds it from a model's settings. */
+export function settingsMetadata(settings: ModelSettings): ModelMetadata {
+  const { name, versions, platform, inputs, outputs, parameters } = settings;
+  const metadata: ModelMetadata = {
+    name,
+    versions: [...versions],
+    platform,
+    inputs: inputs.map(copyTensor),
+    outputs: outputs.map(copyTensor),
+  };
+  if (parameters.content_type !== undefined) {
+    metadata.parameters = { content_type: parameters.content_type };
   }
-  return {
-    platform: "",
-    versions: [],
-    inputs: [],
-    outputs: [],
-    warm_workers: false,
-    max_batch_size: 0,
-    max_batch_time: 0,
-    cache_enabled: false,
-    ...given,
-    name: settings.name,
-    implementation: settings.implementation ?? "",
-    parameters: { extra: {}, ...given.parameters },
-  } as ModelSettings;
+  return metadata;
 }
 
 function copyTensor(tensor: MetadataTensor): MetadataTensor {

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, delimiter, dirname, join, resolve } from "node:path";
 import type { z } from "zod";
 import { InvalidSettingsError } from "../errors.ts";
 import { formatPath } from "../protocol/schemas.ts";
@@ -73,10 +73,73 @@ export async function loadServerSettings(sources: ServerSettingsSources): Promis
   );
 }
 
+/**
+ * What the environment says about models, read once at startup: the
+ * `MLSERVER_MODEL_*` values, which fill what each settings file leaves out,
+ * and the folders of `MLSERVER_MODULE_PATH`.
+ */
+export interface ModelSources {
+  /** `MLSERVER_MODEL_*` fields (top-level and `parameters`) and their variables. */
+  readonly defaults: ModelDefaults;
+  /** `MLSERVER_MODULE_PATH`'s folders, in order. */
+  readonly modulePath: readonly string[];
+}
+
+/** `MLSERVER_MODEL_*` values by field, with the variable each came from. */
+export interface ModelDefaults {
+  readonly fields: Readonly<Record<string, unknown>>;
+  readonly origins: Readonly<Record<string, string>>;
+  readonly parameters: Readonly<Record<string, unknown>>;
+  readonly parameterOrigins: Readonly<Record<string, string>>;
+  /** Whether `MLSERVER_MODEL_IMPLEMENTATION` is set (the environment-only model exists). */
+  readonly describesModel: boolean;
+}
+
+/** Model sources of an empty environment (tests, library use). */
+export const NO_MODEL_SOURCES: ModelSources = Object.freeze({
+  defaults: Object.freeze({
+    fields: {},
+    origins: {},
+    parameters: {},
+    parameterOrigins: {},
+    describesModel: false,
+  }),
+  modulePath: [],
+});
+
+/**
+ * Reads the model-related environment once.
+ *
+ * @throws {InvalidSettingsError} naming a variable whose value cannot be read
+ */
+export function readModelSources(rawEnv: Readonly<Record<string, string>>): ModelSources {
+  const env = indexEnv(rawEnv);
+  const { parameters: _ignored, ...topShape } = ModelSettingsSchema.shape;
+  const top = readEnvFields(topShape, env, "MLSERVER_MODEL_");
+  const flat = readEnvFields(ModelParametersSchema.shape, env, "MLSERVER_MODEL_");
+  const json = readEnvFields(
+    { parameters: ModelSettingsSchema.shape.parameters },
+    env,
+    "MLSERVER_MODEL_",
+  );
+  const jsonParameters = json.values.parameters;
+  const defaults: ModelDefaults = Object.freeze({
+    fields: top.values,
+    origins: top.origins,
+    parameters: { ...(isPlainObject(jsonParameters) ? jsonParameters : {}), ...flat.values },
+    parameterOrigins: { ...json.origins, ...flat.origins },
+    describesModel: env.has("MLSERVER_MODEL_IMPLEMENTATION"),
+  });
+  const modulePath = (env.get("MLSERVER_MODULE_PATH") ?? "").split(delimiter).filter((p) =>
+    p !== ""
+  );
+  return Object.freeze({ defaults, modulePath: Object.freeze(modulePath) });
+}
+
 /** Options for reading model settings. */
-export interface ModelSettingsSources {
-  /** Process environment: `MLSERVER_MODEL_*` fill what a file leaves out. */
-  env: Readonly<Record<string, string>>;
+export interface ModelSettingsOptions {
+  /** Values that fill what a file leaves out (`readModelSources`). */
+  defaults: ModelDefaults;
   /** Receives a debug line per ignored key. */
   logger?: Logger;
 }
@@ -90,19 +153,19 @@ export interface ModelSettingsSources {
  */
 export async function loadModelSettingsFile(
   path: string,
-  sources: ModelSettingsSources,
+  options: ModelSettingsOptions,
 ): Promise<ModelSettings> {
   const source = resolve(path);
   const file = await readJsonObject(source);
   if (file === undefined) throw new InvalidSettingsError(`Cannot read ${path}: file not found`);
-  logUnknownKeys(file, ModelSettingsSchema.shape, path, sources.logger);
+  logUnknownKeys(file, ModelSettingsSchema.shape, path, options.logger);
   const folder = dirname(source);
   const fileParameters = file.parameters;
   if (fileParameters !== undefined && !isPlainObject(fileParameters)) {
     throw new InvalidSettingsError(`Invalid settings in ${path}: parameters: expected an object`);
   }
   const derived = { name: basename(folder), parameters: { uri: folder } };
-  const settings = mergeModelSources(derived, file, path, sources.env);
+  const settings = mergeModelSources(derived, file, path, options.defaults);
   return Object.freeze({ ...settings, _source: source });
 }
 
@@ -114,43 +177,27 @@ export async function loadModelSettingsFile(
  *
  * @throws {InvalidSettingsError} when the environment names one but is invalid
  */
-export function modelSettingsFromEnv(
-  env: Readonly<Record<string, string>>,
-): ModelSettings | undefined {
-  if (!indexEnv(env).has("MLSERVER_MODEL_IMPLEMENTATION")) return undefined;
-  return Object.freeze(mergeModelSources({ parameters: {} }, {}, undefined, env));
+export function environmentModel(defaults: ModelDefaults): ModelSettings | undefined {
+  if (!defaults.describesModel) return undefined;
+  return Object.freeze(mergeModelSources({ parameters: {} }, {}, undefined, defaults));
 }
 
 function mergeModelSources(
   derived: { name?: string; parameters: Record<string, unknown> },
   file: Record<string, unknown>,
   filePath: string | undefined,
-  rawEnv: Readonly<Record<string, string>>,
+  defaults: ModelDefaults,
 ): z.output<typeof ModelSettingsSchema> {
-  const env = indexEnv(rawEnv);
-  const { parameters: _ignored, ...topShape } = ModelSettingsSchema.shape;
-  const top = readEnvFields(topShape, env, "MLSERVER_MODEL_");
-  const flatParameters = readEnvFields(ModelParametersSchema.shape, env, "MLSERVER_MODEL_");
-  const jsonParameters = readEnvFields(
-    { parameters: ModelSettingsSchema.shape.parameters },
-    env,
-    "MLSERVER_MODEL_",
-  );
-  const envParameters = jsonParameters.values.parameters;
   const parameters = {
     ...derived.parameters,
-    ...(isPlainObject(envParameters) ? envParameters : {}),
-    ...flatParameters.values,
+    ...defaults.parameters,
     ...(file.parameters as Record<string, unknown> | undefined),
   };
   const fileOrigin = `file ${filePath}`;
-  const origins: Record<string, string> = { ...top.origins };
+  const origins: Record<string, string> = { ...defaults.origins };
   for (const key of Object.keys(file)) origins[key] = fileOrigin;
-  const merged = { ...derived, ...top.values, ...file, parameters };
-  const parameterOrigins: Record<string, string> = {
-    ...jsonParameters.origins,
-    ...flatParameters.origins,
-  };
+  const merged = { ...derived, ...defaults.fields, ...file, parameters };
+  const parameterOrigins: Record<string, string> = { ...defaults.parameterOrigins };
   for (const key of Object.keys((file.parameters ?? {}) as object)) {
     parameterOrigins[key] = fileOrigin;
   }

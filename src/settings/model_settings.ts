@@ -6,7 +6,8 @@
  */
 
 import { z } from "zod";
-import { MetadataTensorSchema } from "../protocol/schemas.ts";
+import { InvalidSettingsError } from "../errors.ts";
+import { formatIssues, MetadataTensorSchema } from "../protocol/schemas.ts";
 
 /** Accepts `"1"` or `1` and keeps the string: versions are names, not numbers. */
 const versionName = z.union([z.string(), z.number()]).transform(String);
@@ -50,14 +51,14 @@ export const ModelSettingsSchema = z.object({
  *
  * @example Read a runtime option
  * ```ts
- * import { MLModel, type InferenceResponse, type ModelParameters } from "mlserver";
+ * import { MLModel, type InferenceResponse, type ModelParameters, resolveModelSettings } from "mlserver";
  * class Tuned extends MLModel {
  *   predict(): Promise<InferenceResponse> {
  *     const parameters: ModelParameters = this.settings.parameters;
  *     return Promise.resolve({ model_name: this.name, parameters: { threshold: parameters.extra.threshold ?? 0.5 }, outputs: [] });
  *   }
  * }
- * const out = await new Tuned({ name: "t", parameters: { extra: { threshold: 0.7 } } }).predict();
+ * const out = await new Tuned(resolveModelSettings({ name: "t", parameters: { extra: { threshold: 0.7 } } })).predict();
  * console.assert(out.parameters?.threshold === 0.7);
  * ```
  */
@@ -73,17 +74,63 @@ export type ModelSettingsInput = z.input<typeof ModelSettingsSchema>;
  *
  * @example What a runtime reads from its settings
  * ```ts
- * import { MLModel, type InferenceResponse, type ModelSettings } from "mlserver";
+ * import { MLModel, type InferenceResponse, type ModelSettings, resolveModelSettings } from "mlserver";
  * class Named extends MLModel {
  *   predict(): Promise<InferenceResponse> {
  *     const settings: ModelSettings = this.settings;
  *     return Promise.resolve({ model_name: settings.name, model_version: settings.parameters.version, outputs: [] });
  *   }
  * }
- * const out = await new Named({ name: "n", parameters: { version: "2" } }).predict();
+ * const out = await new Named(resolveModelSettings({ name: "n", parameters: { version: "2" } })).predict();
  * console.assert(out.model_version === "2");
  * ```
  */
 export type ModelSettings = Readonly<z.output<typeof ModelSettingsSchema>> & {
   readonly _source?: string;
 };
+
+/** What a hand-built model needs: `name`; `implementation` may be left out. */
+const ModelSettingsLikeSchema = ModelSettingsSchema.extend({
+  implementation: z.string().default(""),
+});
+
+/**
+ * Model settings as a test or a script writes them: a name, and whatever
+ * else it cares about.
+ *
+ * @example The least there is
+ * ```ts
+ * import type { ModelSettingsLike } from "mlserver";
+ * const settings: ModelSettingsLike = { name: "echo", parameters: { uri: "/models/echo" } };
+ * console.assert(settings.implementation === undefined);
+ * ```
+ */
+export type ModelSettingsLike = z.input<typeof ModelSettingsLikeSchema> & { _source?: string };
+
+/**
+ * Fills in every default of a partial settings object, by the same schema
+ * the server reads `model-settings.json` with: how tests and scripts build
+ * a model by hand.
+ *
+ * @example Build a model in a test
+ * ```ts
+ * import { type InferenceResponse, MLModel, resolveModelSettings } from "mlserver";
+ * class Echo extends MLModel {
+ *   predict(): Promise<InferenceResponse> {
+ *     return Promise.resolve({ model_name: this.name, outputs: [] });
+ *   }
+ * }
+ * const model = new Echo(resolveModelSettings({ name: "echo", parameters: { uri: "/models/echo" } }));
+ * console.assert(model.settings.max_batch_size === 0 && model.settings.parameters.uri === "/models/echo");
+ * ```
+ *
+ * @throws {InvalidSettingsError} naming each invalid key
+ */
+export function resolveModelSettings(settings: ModelSettingsLike): ModelSettings {
+  const parsed = ModelSettingsLikeSchema.safeParse(settings, { reportInput: true });
+  if (!parsed.success) {
+    throw new InvalidSettingsError(`Invalid model settings: ${formatIssues(parsed.error.issues)}`);
+  }
+  const { _source } = settings;
+  return Object.freeze(_source === undefined ? parsed.data : { ...parsed.data, _source });
+}

@@ -5,6 +5,7 @@ import { NumpyRequestCodec, StringRequestCodec } from "../../src/codecs/request.
 import { CodecError } from "../../src/errors.ts";
 import type { TensorLike } from "../../src/codecs/codec.ts";
 import { MLModel } from "../../src/runtime/model.ts";
+import { resolveModelSettings } from "../../src/settings/model_settings.ts";
 import type { InferenceRequest, InferenceResponse } from "../../src/protocol/types.ts";
 
 const codecs = defaultCodecs();
@@ -148,7 +149,7 @@ class CodecModel extends MLModel {
 }
 
 Deno.test("MLModel resolves content types: input parameters, then metadata, then the default", () => {
-  const model = new CodecModel({
+  const model = new CodecModel(resolveModelSettings({
     name: "m",
     inputs: [{
       name: "when",
@@ -163,7 +164,7 @@ Deno.test("MLModel resolves content types: input parameters, then metadata, then
       parameters: { content_type: "base64" },
     }],
     parameters: { content_type: "pd" },
-  });
+  }));
   const text = { name: "free", datatype: "BYTES" as const, shape: [1], data: ["2024-01-01"] };
   assert.deepEqual(model.decode(text), ["2024-01-01"], "no content type anywhere: raw data");
   assert.deepEqual(model.decode(text, "str"), ["2024-01-01"]);
@@ -208,8 +209,8 @@ Deno.test("MLModel resolves content types: input parameters, then metadata, then
 });
 
 Deno.test("a runtime extends its own codecs without touching other models", () => {
-  const model = new CodecModel({ name: "m" });
-  const other = new CodecModel({ name: "n" });
+  const model = new CodecModel(resolveModelSettings({ name: "m" }));
+  const other = new CodecModel(resolveModelSettings({ name: "n" }));
   model.codecs.addInputCodec({
     contentType: "csv",
     canEncode: (_v): _v is string[][] => false,

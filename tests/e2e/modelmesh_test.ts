@@ -12,7 +12,7 @@ import { Buffer } from "node:buffer";
 import { basename, join } from "node:path";
 import { silentLogger } from "../../src/logging.ts";
 import { ModelServer } from "../../src/server.ts";
-import { loadServerSettings } from "../../src/settings/load.ts";
+import { loadServerSettings, readModelSources } from "../../src/settings/load.ts";
 import {
   call,
   grpc,
@@ -155,7 +155,11 @@ Deno.test("ModelMesh's MLServer adapter drives the server end to end", async (t)
     env,
     flags: { model_repository_root: folder },
   });
-  await using server = new ModelServer({ settings, env, logger: silentLogger });
+  await using server = new ModelServer({
+    settings,
+    models: readModelSources(env),
+    logger: silentLogger,
+  });
   await server.start();
   const port = server.grpcPort;
   const client = inferenceClient(port);

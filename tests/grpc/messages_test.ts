@@ -296,7 +296,7 @@ Deno.test("decodeModelInferRequest() rejects bad messages with INVALID_ARGUMENT 
     {
       name: "unknown datatype",
       bytes: () => encodeRequest({ inputs: [{ name: "x", datatype: "FP8", shape: ["1"] }] }),
-      message: /Input 'x': unknown datatype "FP8"/,
+      message: /inputs\[0\]\.datatype: unknown datatype "FP8"/,
     },
     {
       name: "count mismatch",
@@ -379,7 +379,7 @@ Deno.test("decodeModelInferRequest() rejects bad messages with INVALID_ARGUMENT 
     {
       name: "negative dimension",
       bytes: () => encodeRequest({ inputs: [{ name: "x", datatype: "FP32", shape: ["-1"] }] }),
-      message: /negative dimension/,
+      message: /inputs\[0\]\.shape\[0\]: expected a non-negative integer/,
     },
   ];
   for (const c of cases) {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { EventEmitter } from "node:events";
-import { messages } from "../../src/grpc/service.ts";
+import { messages } from "../../src/grpc/stream.ts";
 
 class FakeCall extends EventEmitter {
   paused = false;

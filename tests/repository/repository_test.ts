@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { silentLogger } from "../../src/logging.ts";
 import { findSettingsFiles, ModelRepository } from "../../src/repository/repository.ts";
+import { NO_MODEL_SOURCES, readModelSources } from "../../src/settings/load.ts";
 import { withTmpDir, writeModel } from "../_helpers.ts";
 
 Deno.test("findSettingsFiles() searches recursively, follows symlinks once, skips dot-folders", async () => {
@@ -30,7 +31,11 @@ Deno.test("ModelRepository.list() reports invalid files with their reason, witho
   await writeModel(dir.path, "named-bad", { name: "custom-name", max_batch_size: "many" });
   await Deno.mkdir(join(dir.path, "garbage"));
   await Deno.writeTextFile(join(dir.path, "garbage", "model-settings.json"), "{ not json");
-  const repository = new ModelRepository({ root: dir.path, env: {}, logger: silentLogger });
+  const repository = new ModelRepository({
+    root: dir.path,
+    defaults: NO_MODEL_SOURCES.defaults,
+    logger: silentLogger,
+  });
   const entries = await repository.list();
   assert.equal(entries.length, 3);
   const byName = new Map(entries.map((e) => [e.ok ? e.settings.name : e.name, e]));
@@ -58,7 +63,11 @@ Deno.test("ModelRepository.list() falls back to the environment-only model", asy
     MLSERVER_MODEL_IMPLEMENTATION: "custom_model.CustomMLModel",
     MLSERVER_MODEL_URI: "/mnt/models",
   };
-  const repository = new ModelRepository({ root: dir.path, env, logger: silentLogger });
+  const repository = new ModelRepository({
+    root: dir.path,
+    defaults: readModelSources(env).defaults,
+    logger: silentLogger,
+  });
   const [entry, ...rest] = await repository.list();
   assert.equal(rest.length, 0);
   assert.ok(entry?.ok);
@@ -75,7 +84,11 @@ Deno.test("ModelRepository.list() is empty for an empty folder (ModelMesh's star
     MLSERVER_MODEL_NAME: "dummy-model-fixme",
     MLSERVER_LOAD_MODELS_AT_STARTUP: "false",
   };
-  const repository = new ModelRepository({ root: dir.path, env, logger: silentLogger });
+  const repository = new ModelRepository({
+    root: dir.path,
+    defaults: readModelSources(env).defaults,
+    logger: silentLogger,
+  });
   assert.deepEqual(await repository.list(), []);
 });
 
@@ -92,7 +105,11 @@ Deno.test("ModelRepository.find() returns every version of a name", async () => 
     parameters: { version: "2" },
   });
   await writeModel(dir.path, "other", { implementation: "a.B" });
-  const repository = new ModelRepository({ root: dir.path, env: {}, logger: silentLogger });
+  const repository = new ModelRepository({
+    root: dir.path,
+    defaults: NO_MODEL_SOURCES.defaults,
+    logger: silentLogger,
+  });
   const versions = (await repository.find("m")).map((s) => s.parameters.version);
   assert.deepEqual(versions, ["1", "2"]);
 });

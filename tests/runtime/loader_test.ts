@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { RuntimeLoadError } from "../../src/errors.ts";
 import { type LoaderOptions, loadImplementation } from "../../src/runtime/loader.ts";
 import { MLModel } from "../../src/runtime/model.ts";
+import { StructuralModel } from "../../src/runtime/structural.ts";
 import type { ModelSettings } from "../../src/settings/model_settings.ts";
 import { ModelSettingsSchema } from "../../src/settings/model_settings.ts";
 import { fixture, withTmpDir } from "../_helpers.ts";
@@ -125,11 +126,20 @@ Deno.test("loadImplementation() accepts structural classes that only use import 
     await t.step(spec.split("/").at(-1)!, async () => {
       const ModelClass = await loadImplementation(settings(spec), options);
       const model = new ModelClass(settings(spec));
-      assert.ok(model instanceof MLModel);
+      assert.ok(model instanceof StructuralModel, "a plain Model around the class");
+      assert.ok(!(model instanceof MLModel));
       assert.equal(await model.load(), true);
-      const response = await model.predict({ inputs: [] });
+      model.ready = true;
+      assert.equal(model.ready, true);
+      const signal = new AbortController().signal;
+      const response = await model.predict({ inputs: [] }, { signal });
       assert.equal(response.model_name, "m");
       assert.equal((await model.metadata()).name, "m");
+      const stream = model.predictStream((async function* () {})(), { signal });
+      await assert.rejects(stream[Symbol.asyncIterator]().next(), {
+        name: "UnimplementedError",
+        message: "Model m does not support streaming",
+      });
     });
   }
 });

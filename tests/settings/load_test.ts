@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { InvalidSettingsError } from "../../src/errors.ts";
 import {
+  environmentModel,
   loadModelSettingsFile,
   loadServerSettings,
-  modelSettingsFromEnv,
+  NO_MODEL_SOURCES,
+  readModelSources,
 } from "../../src/settings/load.ts";
 import { VERSION } from "../../src/version.ts";
 import { withTmpDir, writeModel } from "../_helpers.ts";
@@ -144,7 +146,9 @@ Deno.test("loadServerSettings() names the bad variable, file and key", async (t)
 Deno.test("loadModelSettingsFile() derives name and uri from the folder", async () => {
   await using dir = await withTmpDir();
   const folder = await writeModel(dir.path, "my-model", { implementation: "m.M" });
-  const settings = await loadModelSettingsFile(join(folder, "model-settings.json"), { env: {} });
+  const settings = await loadModelSettingsFile(join(folder, "model-settings.json"), {
+    defaults: NO_MODEL_SOURCES.defaults,
+  });
   assert.equal(settings.name, "my-model");
   assert.equal(settings.parameters.uri, folder);
   assert.equal(settings._source, join(folder, "model-settings.json"));
@@ -167,7 +171,9 @@ Deno.test("loadModelSettingsFile() lets the environment fill only what the file 
       name: "mm-id",
       parameters: { uri: "/models/x" },
     });
-    const s = await loadModelSettingsFile(join(folder, "model-settings.json"), { env });
+    const s = await loadModelSettingsFile(join(folder, "model-settings.json"), {
+      defaults: readModelSources(env).defaults,
+    });
     assert.equal(s.name, "mm-id", "file name wins");
     assert.equal(s.implementation, "env_module.EnvModel", "environment fills implementation");
     assert.equal(s.parameters.uri, "/models/x", "file uri wins");
@@ -177,7 +183,9 @@ Deno.test("loadModelSettingsFile() lets the environment fill only what the file 
   });
   await t.step("environment beats derived defaults", async () => {
     const folder = await writeModel(dir.path, "bare", {});
-    const s = await loadModelSettingsFile(join(folder, "model-settings.json"), { env });
+    const s = await loadModelSettingsFile(join(folder, "model-settings.json"), {
+      defaults: readModelSources(env).defaults,
+    });
     assert.equal(s.name, "from-env");
     assert.equal(s.parameters.uri, "/env/uri");
   });
@@ -188,7 +196,9 @@ Deno.test("loadModelSettingsFile() lets the environment fill only what the file 
       max_batch_size: 2,
       parameters: { version: 3, extra: { k: 2 }, custom: "kept" },
     });
-    const s = await loadModelSettingsFile(join(folder, "model-settings.json"), { env });
+    const s = await loadModelSettingsFile(join(folder, "model-settings.json"), {
+      defaults: readModelSources(env).defaults,
+    });
     assert.equal(s.implementation, "file_module.FileModel");
     assert.equal(s.max_batch_size, 2);
     assert.equal(s.parameters.version, "3", "numeric versions become names");
@@ -198,10 +208,10 @@ Deno.test("loadModelSettingsFile() lets the environment fill only what the file 
   await t.step("MLSERVER_MODEL_PARAMETERS as JSON, flat variables over it", async () => {
     const folder = await writeModel(dir.path, "params", { implementation: "a.B" });
     const s = await loadModelSettingsFile(join(folder, "model-settings.json"), {
-      env: {
+      defaults: readModelSources({
         MLSERVER_MODEL_PARAMETERS: '{"format":"json","version":"1"}',
         MLSERVER_MODEL_VERSION: "2",
-      },
+      }).defaults,
     });
     assert.equal(s.parameters.format, "json");
     assert.equal(s.parameters.version, "2");
@@ -212,27 +222,37 @@ Deno.test("loadModelSettingsFile() explains what is wrong and where", async (t) 
   await using dir = await withTmpDir();
   await t.step("missing implementation", async () => {
     const folder = await writeModel(dir.path, "no-impl", {});
-    await assert.rejects(loadModelSettingsFile(join(folder, "model-settings.json"), { env: {} }), {
-      name: "InvalidSettingsError",
-      message:
-        /implementation: required but missing \(set it in .*no-impl\/model-settings\.json or MLSERVER_MODEL_IMPLEMENTATION\)/,
-    });
+    await assert.rejects(
+      loadModelSettingsFile(join(folder, "model-settings.json"), {
+        defaults: NO_MODEL_SOURCES.defaults,
+      }),
+      {
+        name: "InvalidSettingsError",
+        message:
+          /implementation: required but missing \(set it in .*no-impl\/model-settings\.json or MLSERVER_MODEL_IMPLEMENTATION\)/,
+      },
+    );
   });
   await t.step("nested key path", async () => {
     const folder = await writeModel(dir.path, "bad-input", {
       implementation: "a.B",
       inputs: [{ name: "x", datatype: "FP33", shape: [1] }],
     });
-    await assert.rejects(loadModelSettingsFile(join(folder, "model-settings.json"), { env: {} }), {
-      message:
-        /inputs\[0\]\.datatype \(from file .*bad-input\/model-settings\.json\): Invalid option/,
-    });
+    await assert.rejects(
+      loadModelSettingsFile(join(folder, "model-settings.json"), {
+        defaults: NO_MODEL_SOURCES.defaults,
+      }),
+      {
+        message:
+          /inputs\[0\]\.datatype \(from file .*bad-input\/model-settings\.json\): Invalid option/,
+      },
+    );
   });
   await t.step("bad environment value names the variable", async () => {
     const folder = await writeModel(dir.path, "env-bad", { implementation: "a.B" });
     await assert.rejects(
       loadModelSettingsFile(join(folder, "model-settings.json"), {
-        env: { MLSERVER_MODEL_MAX_BATCH_SIZE: "-3" },
+        defaults: readModelSources({ MLSERVER_MODEL_MAX_BATCH_SIZE: "-3" }).defaults,
       }),
       {
         message:
@@ -245,23 +265,36 @@ Deno.test("loadModelSettingsFile() explains what is wrong and where", async (t) 
       implementation: "a.B",
       parameters: [],
     });
-    await assert.rejects(loadModelSettingsFile(join(folder, "model-settings.json"), { env: {} }), {
-      message: /parameters: expected an object/,
-    });
+    await assert.rejects(
+      loadModelSettingsFile(join(folder, "model-settings.json"), {
+        defaults: NO_MODEL_SOURCES.defaults,
+      }),
+      {
+        message: /parameters: expected an object/,
+      },
+    );
   });
 });
 
-Deno.test("modelSettingsFromEnv() builds the environment-only model", () => {
-  assert.equal(modelSettingsFromEnv({ MLSERVER_MODEL_NAME: "dummy-model-fixme" }), undefined);
-  const settings = modelSettingsFromEnv({
-    MLSERVER_MODEL_NAME: "x",
-    mlserver_model_implementation: "custom_model.CustomMLModel",
-    MLSERVER_MODEL_URI: "/mnt/models",
-  });
+Deno.test("environmentModel() builds the environment-only model", () => {
+  assert.equal(
+    environmentModel(readModelSources({ MLSERVER_MODEL_NAME: "dummy-model-fixme" }).defaults),
+    undefined,
+  );
+  const settings = environmentModel(
+    readModelSources({
+      MLSERVER_MODEL_NAME: "x",
+      mlserver_model_implementation: "custom_model.CustomMLModel",
+      MLSERVER_MODEL_URI: "/mnt/models",
+    }).defaults,
+  );
   assert.equal(settings?.name, "x");
   assert.equal(settings?.parameters.uri, "/mnt/models");
   assert.equal(settings?._source, undefined);
-  assert.throws(() => modelSettingsFromEnv({ MLSERVER_MODEL_IMPLEMENTATION: "a.B" }), {
-    message: /name: required but missing \(set it in MLSERVER_MODEL_NAME\)/,
-  });
+  assert.throws(
+    () => environmentModel(readModelSources({ MLSERVER_MODEL_IMPLEMENTATION: "a.B" }).defaults),
+    {
+      message: /name: required but missing \(set it in MLSERVER_MODEL_NAME\)/,
+    },
+  );
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { UnavailableError } from "../../src/errors.ts";
-import { ConcurrencyLimiter } from "../../src/dataplane/limiter.ts";
+import { ConcurrencyLimiter } from "../../src/runtime/limiter.ts";
 
 Deno.test("ConcurrencyLimiter admits `limit` at once, queues the rest in order, refuses past the queue", async () => {
   const limiter = new ConcurrencyLimiter(2, 2);
