@@ -342,5 +342,9 @@ export function toGrpcStatus(err: unknown): { code: GrpcStatusCode; details: str
 
 /** Whether a failure is the server's fault and deserves its stack in the log. */
 export function isServerFault(err: unknown): boolean {
-  return statusOf(err) >= 500;
+  const status = statusOf(err);
+  // Not faults: a capability the model lacks (501), overload or shutdown
+  // (503), a timeout (504). They are answered and counted, not logged as
+  // errors, or a traffic spike would flood the log with stacks.
+  return status >= 500 && status !== 501 && status !== 503 && status !== 504;
 }

@@ -1,7 +1,7 @@
 /**
- * Writes responses as JSON text. Tensor data is written straight from typed
- * arrays (a native `join`), never through an intermediate array of numbers;
- * everything else goes through `JSON.stringify`.
+ * Writes responses as JSON text, built as one string: the envelope by hand,
+ * tensor data per datatype (see `jsonData` for which form is fastest for
+ * which), parameters through `JSON.stringify`.
  *
  * @module
  */

@@ -10,7 +10,6 @@
 import { CodecError, ServerError } from "../errors.ts";
 import {
   type BytesElement,
-  type Datatype,
   DATATYPE_INFO,
   elementCount,
   isDatatype,
@@ -100,9 +99,4 @@ export function toDatatype(data: TypedArray, datatype: NumericDatatype): TypedAr
     }
   }
   return out;
-}
-
-/** The datatype a plain value suggests, for codecs that infer it. */
-export function isNumericDatatype(datatype: Datatype): datatype is NumericDatatype {
-  return datatype !== "BYTES";
 }

@@ -128,6 +128,22 @@ Deno.test("gRPC API serves every RPC of both services", async (t) => {
       assert.deepEqual(e.contents.bool_contents, [true]);
     });
 
+    await t.step("ModelInfer without an id gets a fresh UUID, as REST does", async () => {
+      const ids = new Set<string>();
+      for (let i = 0; i < 2; i++) {
+        const { response } = await call(client, "ModelInfer", {
+          model_name: "echo",
+          inputs: [int32("x", [1])],
+        });
+        assert.match(
+          response.id,
+          /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+        );
+        ids.add(response.id);
+      }
+      assert.equal(ids.size, 2, "a new id per request");
+    });
+
     await t.step("ModelInfer with raw contents answers raw", async () => {
       const values = new Float32Array([1, 2, 3]);
       const { response } = await call(client, "ModelInfer", {

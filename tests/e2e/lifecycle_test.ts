@@ -14,6 +14,16 @@ import {
   withTmpDir,
   writeModel,
 } from "../_helpers.ts";
+import { call, inferenceClient } from "../_grpc.ts";
+
+/** Waits until `condition` holds, failing after `ms` (never hanging a test). */
+async function waitFor(condition: () => boolean, ms = 5000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`Condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 const ONE = { inputs: [{ name: "x", datatype: "INT32", shape: [1], data: [7] }] };
 
@@ -162,6 +172,82 @@ Deno.test("max_concurrency queues requests and max_queue_size refuses the excess
   SlowModel.release();
   assert.equal((await first).status, 200);
   assert.equal((await second).status, 200);
+});
+
+Deno.test("a client that disconnects while queued frees its place at once (REST and gRPC)", async (t) => {
+  const { SlowModel } = await import(fixture("runtimes", "behaviours.ts"));
+  SlowModel.reset();
+  await using dir = await withTmpDir();
+  await writeModel(dir.path, "slow", {
+    implementation: RUNTIMES.behaviours("SlowModel"),
+    max_concurrency: 1,
+    max_queue_size: 1,
+  });
+  // Whatever happens, predictions stuck behind a failed step are let go at teardown.
+  let unstick: ReturnType<typeof setInterval> | undefined;
+  using _unstick = { [Symbol.dispose]: () => clearInterval(unstick) };
+  await using srv = await startServer(dir.path);
+  try {
+    await runSteps();
+  } finally {
+    unstick = setInterval(() => SlowModel.release(), 10);
+  }
+  async function runSteps(): Promise<void> {
+    const first = postJson(`${srv.url}/v2/models/slow/infer`, ONE);
+    await waitFor(() => SlowModel.started >= 1);
+    /** The one queue place is free again: a request fits in (it is not refused with 503). */
+    const queueHasRoom = async (): Promise<void> => {
+      const waiting = postJson(`${srv.url}/v2/models/slow/infer`, ONE);
+      const outcome = await Promise.race([
+        waiting.then((r) => r.status),
+        new Promise((resolve) => setTimeout(() => resolve("queued"), 100)),
+      ]);
+      assert.equal(outcome, "queued", "the place left by the client was given to the next");
+      SlowModel.release(); // ends the running one; the queued one starts
+      await waitFor(() => SlowModel.started >= 2);
+      SlowModel.release();
+      assert.equal((await waiting).status, 200);
+    };
+    await t.step("REST: the fetch is aborted", async () => {
+      const client = new AbortController();
+      const leaving = fetch(`${srv.url}/v2/models/slow/infer`, {
+        method: "POST",
+        body: JSON.stringify(ONE),
+        signal: client.signal,
+      }).catch((err) => err);
+      await new Promise((r) => setTimeout(r, 50)); // it is queued
+      client.abort();
+      assert.equal((await leaving).name, "AbortError");
+      await new Promise((r) => setTimeout(r, 20));
+      await queueHasRoom();
+      assert.equal((await first).status, 200);
+    });
+    await t.step("gRPC: the call is cancelled", async () => {
+      SlowModel.reset();
+      const client = inferenceClient(srv.server.grpcPort);
+      try {
+        const holding = call(client, "ModelInfer", {
+          model_name: "slow",
+          inputs: [{ name: "x", datatype: "INT32", shape: [1], contents: { int_contents: [7] } }],
+        });
+        await waitFor(() => SlowModel.started >= 1);
+        const leaving = client.ModelInfer(
+          {
+            model_name: "slow",
+            inputs: [{ name: "x", datatype: "INT32", shape: [1], contents: { int_contents: [7] } }],
+          },
+          () => {},
+        );
+        await new Promise((r) => setTimeout(r, 50));
+        leaving.cancel();
+        await new Promise((r) => setTimeout(r, 20));
+        await queueHasRoom();
+        assert.equal((await holding).error, undefined);
+      } finally {
+        client.close();
+      }
+    });
+  }
 });
 
 Deno.test("inference_timeout answers 504 and the server keeps serving", async () => {
