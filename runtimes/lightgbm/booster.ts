@@ -15,7 +15,7 @@ import {
   tokens,
 } from "./model_text.ts";
 import { convertOutput, type Objective, parseObjective } from "./objectives.ts";
-import { Forest } from "./trees.ts";
+import { Forest, ZERO_THRESHOLD } from "./trees.ts";
 
 /** Which iterations to use, as `Booster.predict()`'s arguments of the same names. */
 export interface IterationRange {
@@ -113,11 +113,22 @@ export class Booster {
   }
 
   /**
-   * Predicts `rows` rows of `numFeatures` doubles (NaN missing): raw scores
+   * Predicts `rows` rows of `numFeatures` values (NaN missing), widened to
+   * double as LightGBM's C API takes float32 and float64 rows: raw scores
    * summed over the iterations, averaged in random forest mode, then the
    * objective's transform. Returns `rows × outputsPerRow` values.
    */
-  predict(x: Float64Array, rows: number, range: IterationRange = {}): Float64Array {
+  predict(
+    values: Float32Array | Float64Array,
+    rows: number,
+    range: IterationRange = {},
+  ): Float64Array {
+    // The C API keeps only |x| > kZeroThreshold (and NaN) of a dense row; the rest reads as 0.
+    const x = new Float64Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      x[i] = v >= -ZERO_THRESHOLD && v <= ZERO_THRESHOLD ? 0 : v;
+    }
     const perRow = this.outputsPerRow;
     const start = Math.min(Math.max(range.startIteration ?? 0, 0), this.numIterations);
     const wanted = range.numIteration ?? 0;

@@ -21,7 +21,6 @@ import {
   type Tensor,
 } from "mlserver";
 import { Booster, type IterationRange } from "./booster.ts";
-import { ZERO_THRESHOLD } from "./trees.ts";
 
 /** File names tried, in order, when the model's `uri` is a folder. */
 export const WELLKNOWN_MODEL_FILENAMES = ["model.bst", "model.txt"];
@@ -102,19 +101,14 @@ function iterationRange(
   return range;
 }
 
-/** Copies features as LightGBM's C API sees them: doubles, and |x| ≤ 1e-35 exactly 0. */
-function asModelInput(values: ArrayLike<number>, out: Float64Array, at: number): void {
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    out[at + i] = v >= -ZERO_THRESHOLD && v <= ZERO_THRESHOLD ? 0 : v;
-  }
-}
-
 /**
  * A `[N, features]` tensor. Like the Python package, FP32 and FP64 are taken
  * as they are and every other type goes through float32 first.
  */
-function tensorMatrix(decoded: Tensor, booster: Booster): { features: Float64Array; rows: number } {
+function tensorMatrix(
+  decoded: Tensor,
+  booster: Booster,
+): { features: Float32Array | Float64Array; rows: number } {
   const { data, shape } = decoded;
   const expected = booster.numFeatures;
   if (shape.length !== 2 || shape[1] !== expected) {
@@ -125,13 +119,11 @@ function tensorMatrix(decoded: Tensor, booster: Booster): { features: Float64Arr
   if (Array.isArray(data)) {
     throw new InvalidRequestError("LightGBMModel expects a numeric input, got BYTES");
   }
-  const values = data instanceof Float32Array || data instanceof Float64Array
+  const features = data instanceof Float32Array || data instanceof Float64Array
     ? data
     : data instanceof BigInt64Array || data instanceof BigUint64Array
     ? Float32Array.from(data, Number)
     : new Float32Array(data as Exclude<typeof data, BigInt64Array | BigUint64Array>);
-  const features = new Float64Array(values.length);
-  asModelInput(values, features, 0);
   return { features, rows: shape[0]! };
 }
 
@@ -159,7 +151,6 @@ function tableMatrix(table: Table, booster: Booster): { features: Float64Array; 
   );
   const width = order.length;
   const features = new Float64Array(table.rows * width);
-  const row = new Float64Array(width);
   for (let r = 0; r < table.rows; r++) {
     for (let f = 0; f < width; f++) {
       const value = (columns[f] as ArrayLike<unknown>)[r];
@@ -169,9 +160,8 @@ function tableMatrix(table: Table, booster: Booster): { features: Float64Array; 
         );
       }
       const n = value === null ? NaN : Number(value);
-      row[f] = narrow ? Math.fround(n) : n;
+      features[r * width + f] = narrow ? Math.fround(n) : n;
     }
-    asModelInput(row, features, r * width);
   }
   return { features, rows: table.rows };
 }

@@ -49,8 +49,15 @@ export function readReferenceModel(text: string): RefModel {
       const [key, ...rest] = lines[i]!.split("=");
       fields[key!] = rest.join("=");
     }
-    const list = (key: string) =>
-      (fields[key] ?? "").trim().split(/ +/).filter((w) => w !== "").map(toNumber);
+    const lists = new Map<string, number[]>();
+    const list = (key: string) => {
+      // Each field is split once, on first use.
+      if (!lists.has(key)) {
+        const words = (fields[key] ?? "").trim().split(/ +/).filter((w) => w !== "");
+        lists.set(key, words.map(toNumber));
+      }
+      return lists.get(key)!;
+    };
     const categorySets: Set<number>[] = [];
     const bounds = list("cat_boundaries");
     const words = list("cat_threshold");

@@ -20,6 +20,14 @@ const NUMERICAL: NumericalCase[] = [
   ["None type: NaN is 0 (left of 0.5)", 0, 0.5, NaN, "left"],
   ["None type: NaN is 0 (right of -0.5), default left ignored", 2, -0.5, NaN, "right"],
   ["None type: -1e-36 is 0 (left of 1e-35)", 0, 1.0000000180025095e-35, -1e-36, "left"],
+  // -1e-35f itself is at most kZeroThreshold away from 0: it reads as 0, right of -1e-35f.
+  [
+    "None type: -1e-35 is 0 (right of -1e-35)",
+    0,
+    -1.0000000180025095e-35,
+    -1.0000000180025095e-35,
+    "right",
+  ],
   ["Zero type, default right: 0 goes right although 0 <= 0.5", 4, 0.5, 0, "right"],
   ["Zero type, default right: NaN goes right", 4, 0.5, NaN, "right"],
   ["Zero type, default right: 1e-36 counts as zero", 4, 0.5, 1e-36, "right"],
