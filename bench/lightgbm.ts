@@ -30,7 +30,7 @@ interface Workload {
 /** Rows per second of `predict` over every row, the median of three runs, and its output. */
 function rate(predict: () => Float64Array, count: number): { rate: number; out: Float64Array } {
   const times: number[] = [];
-  let out = new Float64Array();
+  let out: Float64Array = new Float64Array();
   for (let i = 0; i < 3; i++) {
     const start = performance.now();
     out = predict();
