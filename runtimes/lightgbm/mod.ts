@@ -129,13 +129,21 @@ function tensorMatrix(
 
 /**
  * A `pd` table: columns by the model's feature names when every name is a
- * column, else in column order (what LightGBM does with a DataFrame). As
+ * column, in column order (what LightGBM does with a DataFrame) when none
+ * is, and a 400 naming the absent ones when only some are. As
  * pandas would, values are float32 when every column fits it, else float64.
  */
 function tableMatrix(table: Table, booster: Booster): { features: Float64Array; rows: number } {
   const names = Object.keys(table.columns);
-  const byName = booster.featureNames.every((f) => f in table.columns);
-  const order = byName ? booster.featureNames : names;
+  const missing = booster.featureNames.filter((f) => !(f in table.columns));
+  // Some names but not all: the columns were meant by name, and one is wrong.
+  if (missing.length > 0 && missing.length < booster.numFeatures) {
+    throw new InvalidRequestError(
+      `LightGBMModel was trained with features ${booster.featureNames.join(", ")}; ` +
+        `the request has no column ${missing.join(", ")}`,
+    );
+  }
+  const order = missing.length === 0 ? booster.featureNames : names;
   if (order.length !== booster.numFeatures) {
     throw new InvalidRequestError(
       `LightGBMModel expects ${booster.numFeatures} columns (${

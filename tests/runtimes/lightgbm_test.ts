@@ -195,6 +195,19 @@ Deno.test("LightGBMModel reads a pd request by feature name, else in column orde
       "in order",
     );
   });
+  await t.step("some feature names but not all is a 400 naming the absent ones", async () => {
+    const inputs = [column("Column_0", 0, "FP64"), column("Column_1", 1, "FP64")];
+    const more = [column("Column_2", 2, "FP64"), column("petal width", 3, "FP64")];
+    await assert.rejects(() => pd([...inputs, ...more]), (err: Error) => {
+      assert.ok(err instanceof InvalidRequestError);
+      assert.equal(
+        err.message,
+        "LightGBMModel was trained with features Column_0, Column_1, Column_2, Column_3; " +
+          "the request has no column Column_3",
+      );
+      return true;
+    });
+  });
   await t.step("the wrong number of columns is a 400 naming the features", async () => {
     await assert.rejects(() => pd([column("a", 0, "FP32")]), (err: Error) => {
       assert.ok(err instanceof InvalidRequestError);
