@@ -13,6 +13,7 @@ import {
   fixture,
   type Json,
   postJson,
+  repoPath,
   startServer,
   type TestServer,
   withTmpDir,
@@ -175,4 +176,31 @@ Deno.test("mlserver_lightgbm.LightGBMModel: a file it cannot read leaves the mod
   const entry = body.find((m: { name: string }) => m.name === "broken");
   assert.equal(entry.state, "UNAVAILABLE");
   assert.match(entry.reason, /Cannot load LightGBM model .*model\.bst: not a LightGBM text model/);
+});
+
+Deno.test("examples/models/iris-lightgbm answers MLServer's LightGBM example request", async () => {
+  await using dir = await withTmpDir();
+  const example = repoPath("examples", "models", "iris-lightgbm");
+  const folder = join(dir.path, "iris-lightgbm");
+  await Deno.mkdir(folder);
+  for await (const entry of Deno.readDir(example)) {
+    await Deno.copyFile(join(example, entry.name), join(folder, entry.name));
+  }
+  await using srv = await startServer(dir.path);
+  // A versicolor row (class 1), as the example sends one test row in FP32.
+  const { status, body } = await postJson(
+    `${srv.url}/v2/models/iris-lightgbm/versions/v0.1.0/infer`,
+    {
+      inputs: [{
+        name: "predict-prob",
+        shape: [1, 4],
+        datatype: "FP32",
+        data: [[5.9, 3.0, 4.2, 1.5]],
+      }],
+    },
+  );
+  assert.equal(status, 200, JSON.stringify(body));
+  assert.equal(body.model_version, "v0.1.0");
+  const [p0, p1, p2] = body.outputs[0].data;
+  assert.ok(p1 > 0.98 && p1 > p0 && p1 > p2, `probabilities ${body.outputs[0].data}`);
 });
