@@ -159,6 +159,11 @@ export class Forest {
   }
 }
 
+/** `target.push(...source)` without spreading: a tree may have 131,072 leaves. */
+function append(target: number[], source: readonly number[]): void {
+  for (const value of source) target.push(value);
+}
+
 function readTree(b: Builder, fields: Map<string, string>, where: string, numFeatures: number) {
   const numLeaves = integerField(fields, "num_leaves", where);
   const numCat = integerField(fields, "num_cat", where);
@@ -168,7 +173,7 @@ function readTree(b: Builder, fields: Map<string, string>, where: string, numFea
   const isLinear = fields.has("is_linear") && integerField(fields, "is_linear", where) !== 0;
   const nodeOffset = b.feature.length;
   const leafOffset = b.leafValue.length;
-  b.leafValue.push(...leafValue);
+  append(b.leafValue, leafValue);
   b.linear.push(isLinear ? 1 : 0);
   if (isLinear) readLinear(b, fields, { numLeaves, where, numFeatures });
   else {
@@ -218,7 +223,7 @@ function readTree(b: Builder, fields: Map<string, string>, where: string, numFea
     throw new ModelFormatError(`${where}: cat_threshold has a value outside 32 bits`);
   }
   const catBase = b.catBits.length;
-  b.catBits.push(...words);
+  append(b.catBits, words);
   for (let node = 0; node < internal; node++) {
     const f = feature[node]!;
     if (f < 0 || f >= numFeatures) {
@@ -278,6 +283,6 @@ function readLinear(
     b.leafFeatCount.push(counts[leaf]!);
     at += counts[leaf]!;
   }
-  b.leafFeatures.push(...features);
-  b.leafCoeffs.push(...coeffs);
+  append(b.leafFeatures, features);
+  append(b.leafCoeffs, coeffs);
 }
