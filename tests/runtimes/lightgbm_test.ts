@@ -238,3 +238,22 @@ Deno.test("LightGBMModel answers only predict, whatever outputs are asked for (a
   });
   assert.deepEqual(response.outputs.map((o) => o.name), ["predict"]);
 });
+
+Deno.test("LightGBMModel scores a batch of many row blocks as it scores each row alone", async () => {
+  const { path, rows: base } = fixtureRows("multiclass");
+  const rows = [...base, ...base, ...base, ...base, ...base].slice(0, 557); // past two blocks of 256
+  const model = await loaded(path);
+  const batch = await model.predict({ inputs: [rowsInput(rows, "FP64")] });
+  const data = predictOutput(batch.outputs[0]!, rows.length, 3);
+  for (const [i, row] of rows.entries()) {
+    if (i % 50 !== 0 && i < rows.length - 3) continue; // a sample, and the last rows
+    const alone = await model.predict({ inputs: [rowsInput([row], "FP64")] });
+    assert.deepEqual(
+      Array.from(data.subarray(i * 3, i * 3 + 3)),
+      Array.from(alone.outputs[0]!.data as Float64Array),
+      `row ${i}`,
+    );
+  }
+  const reference = readReferenceModel(await Deno.readTextFile(path));
+  assertNear(data, rows.flatMap((row) => referencePredict(reference, row)), "batch");
+});
