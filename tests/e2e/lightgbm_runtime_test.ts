@@ -204,3 +204,19 @@ Deno.test("examples/models/iris-lightgbm answers MLServer's LightGBM example req
   const [p0, p1, p2] = body.outputs[0].data;
   assert.ok(p1 > 0.98 && p1 > p0 && p1 > p2, `probabilities ${body.outputs[0].data}`);
 });
+
+Deno.test("KServe's way with MLSERVER_MODEL_URI=/mnt/models: the runtime finds model.bst in the folder", async () => {
+  await using dir = await withTmpDir();
+  const models = join(dir.path, "mnt", "models");
+  await Deno.mkdir(models, { recursive: true });
+  await Deno.copyFile(IRIS_MODEL, join(models, "model.bst"));
+  await using srv = await startServer(models, {
+    env: {
+      MLSERVER_MODEL_NAME: "iris",
+      MLSERVER_MODEL_IMPLEMENTATION: "mlserver_lightgbm.LightGBMModel",
+      MLSERVER_MODEL_URI: models,
+    },
+  });
+  await restJson(srv, SERVED[0]!);
+  await grpc(srv, SERVED[0]!);
+});
