@@ -17,4 +17,8 @@ export const BUILTIN_RUNTIMES = {
     exportName: "XGBoostModel",
     load: () => import("./xgboost/mod.ts"),
   },
+  "mlserver_lightgbm.LightGBMModel": {
+    exportName: "LightGBMModel",
+    load: () => import("./lightgbm/mod.ts"),
+  },
 };

@@ -42,7 +42,10 @@ Deno.test("deploy/modelmesh-servingruntime.yaml follows ModelMesh's rules", asyn
   // Every model format listed besides custom has a built-in runtime under the
   // name the adapter writes for it.
   const { BUILTIN_RUNTIMES } = await import("../runtimes/builtins.ts");
-  const adapterNames: Record<string, string> = { xgboost: "mlserver_xgboost.XGBoostModel" };
+  const adapterNames: Record<string, string> = {
+    xgboost: "mlserver_xgboost.XGBoostModel",
+    lightgbm: "mlserver_lightgbm.LightGBMModel",
+  };
   for (const { name } of spec.supportedModelFormats) {
     if (name === "custom") continue;
     assert.ok(adapterNames[name] !== undefined, `format ${name} has no known adapter mapping`);
@@ -126,4 +129,12 @@ Deno.test("deploy/kserve-clusterservingruntime.yaml follows KServe's rules", asy
   assert.equal(settings.http_port, 8080);
   assert.equal(settings.grpc_port, grpcPort.containerPort);
   assert.equal(container.readinessProbe.httpGet.path, "/v2/health/ready");
+  // Formats KServe's own runtimes serve are not auto-selected here, so an
+  // InferenceService that names no runtime still gets KServe's.
+  const kserveOwn = ["sklearn", "xgboost", "lightgbm", "mlflow", "tensorflow", "pytorch", "onnx"];
+  for (const format of spec.supportedModelFormats) {
+    if (kserveOwn.includes(format.name)) {
+      assert.notEqual(format.autoSelect, true, `${format.name} ${format.version} is auto-selected`);
+    }
+  }
 });

@@ -118,7 +118,7 @@ Deno.test("KServe's way: MLSERVER_MODEL_IMPLEMENTATION=mlserver_xgboost.XGBoostM
 
 Deno.test("an unknown built-in name lists the built-in runtimes in the model's reason", async () => {
   await using dir = await withTmpDir();
-  await writeModel(dir.path, "lgbm", { implementation: "mlserver_lightgbm.LightGBMModel" });
+  await writeModel(dir.path, "lgbm", { implementation: "mlserver_mllib.MLlibModel" });
   await using srv = await startServer(dir.path);
   const { body } = await postJson(`${srv.url}/v2/repository/index`, {});
   const entry = body.find((m: { name: string }) => m.name === "lgbm");
