@@ -10,7 +10,8 @@
  * for intra-op work (at least one) and one inter-op thread, and its pool
  * threads sleep instead of spinning while idle: the server shares its cores
  * with the HTTP and gRPC loops, which onnxruntime's default (every core,
- * spin-waiting) would starve.
+ * spin-waiting) would starve. onnxruntime logs errors only, unless
+ * `session_options.log_severity_level` says otherwise.
  *
  * @module
  */
@@ -119,6 +120,9 @@ export function onnxOptions(extra: Readonly<Record<string, unknown>>, cores: num
     executionProviders: withOptions(providers, extra.provider_options),
     intraOpNumThreads: Math.max(1, Math.floor(cores / 2)),
     interOpNumThreads: 1,
+    // Errors only: onnxruntime's warnings (legacy opsets, optimizer notes) go
+    // to stderr unstructured, outside the server's log.
+    logSeverityLevel: 3,
   };
   Object.assign(session, translate(extra.session_options, SESSION_OPTIONS, "session option"));
   session.extra = {

@@ -92,7 +92,18 @@ export function toOrtTensor(
     return new ort.Tensor(type, pack4(convert(data, target, input.datatype)), dims);
   }
   const values = input.datatype === target ? data : convert(data, target, input.datatype);
-  return new ort.Tensor(type, values as OrtTensor.DataTypeMap[typeof type], dims);
+  const tensor = new ort.Tensor(type, values as OrtTensor.DataTypeMap[typeof type], dims);
+  if (values instanceof Float16Array) {
+    // Deno 2.9's Node-API panics reading a Float16Array (no such napi typed
+    // array type), and onnxruntime-common stores float16 data as one: hand
+    // the binding the same bytes as a Uint16Array view.
+    (tensor as unknown as { cpuData: Uint16Array }).cpuData = new Uint16Array(
+      values.buffer,
+      values.byteOffset,
+      values.length,
+    );
+  }
+  return tensor;
 }
 
 /**
