@@ -40,7 +40,6 @@ export interface LoadOptions {
 }
 
 let loading: Promise<OnnxRuntime> | undefined;
-let loadedFrom: string | undefined;
 
 /**
  * onnxruntime-node, loaded once per process: from the library folder when
@@ -57,18 +56,12 @@ export function loadOnnxRuntime(options: LoadOptions = {}): Promise<OnnxRuntime>
   return loading;
 }
 
-/** Where onnxruntime-node was loaded from (a folder, or "npm"), once loaded. */
-export function onnxRuntimeSource(): string | undefined {
-  return loadedFrom;
-}
-
 async function load(folder: string): Promise<OnnxRuntime> {
   const inFolder = await hasPackage(folder);
   try {
     const ort: OnnxRuntime = inFolder
       ? createRequire(`${folder}/`)(`./node_modules/${PACKAGE}`)
       : await import(PACKAGE);
-    loadedFrom = inFolder ? folder : "npm";
     return ort;
   } catch (err) {
     const message = (err as Error).message;
