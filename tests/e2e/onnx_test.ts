@@ -10,7 +10,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cliCommand, START_PERMISSIONS } from "../_cli.ts";
-import { fixture, type Json, postJson, repoPath, withTmpDir, writeModel } from "../_helpers.ts";
+import {
+  fixture,
+  type Json,
+  postJson,
+  repoPath,
+  startServer,
+  withTmpDir,
+  writeModel,
+} from "../_helpers.ts";
 
 interface Running extends AsyncDisposable {
   url: string;
@@ -224,4 +232,19 @@ Deno.test("Dockerfile: both stages fill /usr/local/lib/mlserver/onnxruntime and 
     /--allow-ffi=\/usr\/local\/lib\/mlserver\/onnxruntime \/opt\/mlserver-src\/main\.ts/,
   );
   assert.match(source, /rm -rf "\$DENO_DIR"\/npm\/registry\.npmjs\.org\/onnxruntime-node\/\*\/bin/);
+});
+
+Deno.test("an ONNX model serves from a worker (parallel_workers: 1)", async () => {
+  await using dir = await withTmpDir();
+  const folder = await writeModel(dir.path, "small", {
+    name: "small",
+    implementation: "mlserver_onnx.OnnxModel",
+    parallel_workers: 1,
+  });
+  await Deno.copyFile(fixture("onnx", "graphs", "linear_small.onnx"), join(folder, "model.onnx"));
+  await using srv = await startServer(dir.path);
+  const body = await inferSmall(srv.url, "small");
+  const probabilities: number[] = body.outputs[0].data;
+  assert.equal(probabilities.length, 3);
+  assert.ok(Math.abs(probabilities.reduce((a, b) => a + b, 0) - 1) < 1e-6, "a softmax");
 });
