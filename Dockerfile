@@ -10,6 +10,10 @@
 # download `denort`, the runtime `deno compile` needs. Build args choose the
 # base images (e.g. ones assembled locally); behind a TLS-inspecting proxy,
 # pass its CA with `--build-arg DENO_CERT=/path/in/build` (and mount it).
+# ONNX: `deno compile` cannot carry onnxruntime-node's native library, so
+# both stages put it (this platform's only, 46 MB for linux-x64) in
+# /usr/local/lib/mlserver/onnxruntime, the one path `--allow-ffi` grants
+# (runtimes/onnx/README.md).
 # Buildah 1.28 skips stages named only through `FROM ${MLSERVER_BUILD}`:
 # pass `--build-arg MLSERVER_BUILD=compile` (or `source`) explicitly there.
 
@@ -30,7 +34,9 @@ COPY runtimes/ runtimes/
 COPY scripts/ scripts/
 RUN deno task compile \
     && mkdir -p /out/usr/local/bin \
-    && cp dist/mlserver /out/usr/local/bin/mlserver
+    && cp dist/mlserver /out/usr/local/bin/mlserver \
+    && deno run --allow-read --allow-write --allow-env --allow-run \
+      scripts/install_onnxruntime.ts /out/usr/local/lib/mlserver/onnxruntime
 
 # --- The alternative: the Deno runtime plus the source, npm packages cached. ---
 FROM ${DENO_IMAGE} AS source
@@ -39,13 +45,17 @@ WORKDIR /opt/mlserver-src
 COPY deno.json deno.lock main.ts ./
 COPY src/ src/
 COPY runtimes/ runtimes/
+COPY scripts/install_onnxruntime.ts scripts/
 ENV DENO_DIR=/opt/mlserver-src/.deno
 RUN deno install --frozen --entrypoint main.ts \
+    && deno run --allow-read --allow-write --allow-env --allow-run \
+      scripts/install_onnxruntime.ts /out/usr/local/lib/mlserver/onnxruntime \
+    && rm -rf "$DENO_DIR"/npm/registry.npmjs.org/onnxruntime-node/*/bin \
     && mkdir -p /out/usr/local/bin /out/opt \
     && cp "$(command -v deno)" /out/usr/local/bin/deno \
     && printf '%s\n' '#!/bin/sh' \
       'export DENO_DIR=/opt/mlserver-src/.deno' \
-      'exec /usr/local/bin/deno run -q --cached-only --frozen --config /opt/mlserver-src/deno.json --allow-net --allow-read --allow-write --allow-env --allow-sys=uid --allow-run=docker,podman,buildah /opt/mlserver-src/main.ts "$@"' \
+      'exec /usr/local/bin/deno run -q --cached-only --frozen --config /opt/mlserver-src/deno.json --allow-net --allow-read --allow-write --allow-env --allow-sys=uid --allow-run=docker,podman,buildah --allow-ffi=/usr/local/lib/mlserver/onnxruntime /opt/mlserver-src/main.ts "$@"' \
       > /out/usr/local/bin/mlserver \
     && chmod 0755 /out/usr/local/bin/mlserver \
     && cp -r /opt/mlserver-src /out/opt/mlserver-src

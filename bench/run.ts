@@ -15,6 +15,7 @@ import { printTable, type Row } from "./lib/table.ts";
 import { grpcCases } from "./grpc.ts";
 import { restLarge, restSmall, startup } from "./rest.ts";
 import { lightgbmCase } from "./lightgbm.ts";
+import { onnxCases } from "./onnx.ts";
 import { xgboostCase } from "./xgboost.ts";
 
 const CASES: Record<string, (duration: number, pairs: number) => Promise<Row[]>> = {
@@ -24,6 +25,7 @@ const CASES: Record<string, (duration: number, pairs: number) => Promise<Row[]>>
   grpc: (duration, pairs) => grpcCases(pairs, duration < 5),
   xgboost: (_duration, pairs) => xgboostCase(pairs),
   lightgbm: (_duration, pairs) => lightgbmCase(pairs),
+  onnx: onnxCases,
 };
 
 const { values, positionals } = parseArgs({

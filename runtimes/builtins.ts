@@ -13,6 +13,10 @@
  * folder imports nothing from the server but the SDK).
  */
 export const BUILTIN_RUNTIMES = {
+  "mlserver_onnx.OnnxModel": {
+    exportName: "OnnxModel",
+    load: () => import("./onnx/mod.ts"),
+  },
   "mlserver_xgboost.XGBoostModel": {
     exportName: "XGBoostModel",
     load: () => import("./xgboost/mod.ts"),

@@ -3,7 +3,9 @@
 # machines): a Debian base made with debootstrap, a Deno image made from the
 # deno binary npm installs, then the Dockerfile with buildah in `source` mode
 # (`deno compile` cannot download its runtime there). Needs root, debootstrap,
-# podman and buildah (apt-get install debootstrap podman buildah).
+# podman and buildah (apt-get install debootstrap podman buildah). At the end
+# it checks that the image holds one platform's ONNX Runtime library and
+# prints the image size.
 #
 #   sudo scripts/build_image_offline.sh            # -> localhost/mlserver-deno:<version>
 #
@@ -54,3 +56,10 @@ buildah build --isolation chroot \
   --build-arg MLSERVER_BUILD=source \
   "${ca_args[@]}" -t "$TAG" "$ROOT"
 echo "built $TAG"
+
+# The ONNX Runtime library: this platform's only (linux/x64 on x86_64).
+platforms=$(podman run --rm --entrypoint /bin/sh "$TAG" -c \
+  'cd /usr/local/lib/mlserver/onnxruntime/node_modules/onnxruntime-node/bin/napi-v6 && echo */*')
+echo "onnxruntime-node native libraries in the image: $platforms"
+[[ "$platforms" != *" "* ]] || { echo "more than one platform's library in the image" >&2; exit 1; }
+echo "image size: $(podman image inspect --format '{{.Size}}' "$TAG" | numfmt --to=iec-i --suffix=B)"

@@ -79,7 +79,11 @@ const PACKAGE_OWNERS: Readonly<Record<string, readonly string[]>> = {
 // Test-only packages (protobufjs, yaml) never appear in src/: unlisted above.
 
 /** npm packages a built-in runtime exists to wrap, by runtime folder. */
-const RUNTIME_PACKAGES: Readonly<Record<string, readonly string[]>> = {};
+const RUNTIME_PACKAGES: Readonly<Record<string, readonly string[]>> = {
+  // The ONNX runtime wraps onnxruntime-node; node:module's createRequire loads
+  // it from the image's library folder (the executable cannot embed it).
+  onnx: ["onnxruntime-node", "node:module"],
+};
 
 interface Import {
   specifier: string;

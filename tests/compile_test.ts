@@ -162,8 +162,9 @@ Deno.test("the executable embeds the server, the built-in runtimes, the SDK sour
   }
   // The built-in runtimes: listed as "runtimes/*" or as a folder holding xgboost.
   assert.match(embedded, /runtimes\/\*|xgboost \(/, `runtimes/ is embedded:\n${embedded}`);
-  // Test-only packages and folders stay out (--exclude-unused-npm).
-  for (const unexpected of ["yaml/", "tests/", "bench/", "examples/"]) {
+  // Test-only packages and folders stay out (--exclude-unused-npm), and so does
+  // onnxruntime-node: its native library comes from the image's library folder.
+  for (const unexpected of ["yaml/", "tests/", "bench/", "examples/", "onnxruntime-node/"]) {
     assert.ok(!embedded.includes(unexpected), `${unexpected} is not embedded:\n${embedded}`);
   }
 });
