@@ -17,4 +17,8 @@ export const BUILTIN_RUNTIMES = {
     exportName: "XGBoostModel",
     load: () => import("./xgboost/mod.ts"),
   },
+  "mlserver_sklearn.SKLearnModel": {
+    exportName: "SKLearnModel",
+    load: () => import("./sklearn/mod.ts"),
+  },
 };

@@ -1,0 +1,63 @@
+/**
+ * Which scikit-learn classes this runtime rebuilds, and how: each supported
+ * estimator class maps to a builder that reads its fitted attributes into
+ * an `Estimator`. Helper classes that only occur inside those estimators
+ * (tree structures, loss objects, binners) are allowed as data. The pickle
+ * reader's allow-list for `sklearn.*` is exactly these two lists.
+ *
+ * @module
+ */
+
+import { ModelFormatError } from "./attributes.ts";
+import type { Estimator } from "./estimator.ts";
+import {
+  LINEAR_CLASSIFIERS,
+  LINEAR_HELPERS,
+  LINEAR_REGRESSORS,
+  linearClassifier,
+  linearRegressor,
+} from "./linear.ts";
+import { describe } from "./attributes.ts";
+import { PyObject } from "./py_values.ts";
+import type { SklearnClasses } from "./safe_globals.ts";
+
+/** Builds an estimator from its pickled object; `build` rebuilds nested estimators. */
+export type Builder = (obj: PyObject, build: (value: unknown) => Estimator) => Estimator;
+
+const BUILDERS = new Map<string, Builder>();
+const HELPERS = new Set<string>();
+
+function register(names: readonly string[], builder: Builder): void {
+  for (const name of names) BUILDERS.set(name, builder);
+}
+
+register(LINEAR_REGRESSORS, linearRegressor);
+register(LINEAR_CLASSIFIERS, linearClassifier);
+for (const name of LINEAR_HELPERS) HELPERS.add(name);
+
+/** The scikit-learn names the pickle reader may rebuild. */
+export const SKLEARN_CLASSES: SklearnClasses = {
+  has: (name) => BUILDERS.has(name) || HELPERS.has(name),
+};
+
+/** The estimator classes served (short names, sorted), for docs and messages. */
+export function supportedEstimators(): string[] {
+  return [...BUILDERS.keys()].sort();
+}
+
+/** Rebuilds the estimator a pickle holds (its top-level object). */
+export function buildEstimator(value: unknown): Estimator {
+  if (!(value instanceof PyObject)) {
+    throw new ModelFormatError(
+      `The pickle holds a ${describe(value)}, not a scikit-learn estimator`,
+    );
+  }
+  const builder = BUILDERS.get(value.className);
+  if (builder === undefined) {
+    throw new ModelFormatError(
+      `${value.cls.qualified} is not an estimator this runtime can serve; ` +
+        `export the model to ONNX (skl2onnx) and serve it with an ONNX runtime`,
+    );
+  }
+  return builder(value, buildEstimator);
+}
