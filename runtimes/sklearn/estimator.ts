@@ -63,6 +63,8 @@ export interface FeatureSpec {
   count: number | undefined;
   /** `feature_names_in_`, when the model was fitted on named columns. */
   names: string[] | undefined;
+  /** Whether NaN is a missing value the estimator handles (else a 400, as scikit-learn refuses it). */
+  allowNaN?: boolean;
 }
 
 /** A frame's columns ordered by the model's feature names (a missing name is a 400). */
@@ -95,7 +97,7 @@ export function checkFeatureCount(cols: number, spec: FeatureSpec): void {
 export function toMatrix(x: Input, spec: FeatureSpec): Matrix {
   if (!isFrame(x)) {
     checkFeatureCount(x.cols, spec);
-    return x;
+    return checkFinite(x, spec);
   }
   const columns = orderedColumns(x, spec);
   checkFeatureCount(columns.length, spec);
@@ -104,7 +106,21 @@ export function toMatrix(x: Input, spec: FeatureSpec): Matrix {
   columns.forEach((column, c) => {
     for (let r = 0; r < x.rows; r++) data[r * cols + c] = numericCell(column[r] ?? null, spec.name);
   });
-  return { rows: x.rows, cols, data };
+  return checkFinite({ rows: x.rows, cols, data }, spec);
+}
+
+/** scikit-learn's `force_all_finite`: infinity is always refused, NaN unless the estimator handles it. */
+export function checkFinite(m: Matrix, spec: FeatureSpec): Matrix {
+  for (const v of m.data) {
+    if (Number.isFinite(v)) continue;
+    if (Number.isNaN(v) && spec.allowNaN) continue;
+    throw new InvalidRequestError(
+      Number.isNaN(v)
+        ? `Input X contains NaN; ${spec.name} does not accept missing values`
+        : `Input X contains infinity or a value too large for dtype('float64')`,
+    );
+  }
+  return m;
 }
 
 function numericCell(value: Cell, name: string): number {

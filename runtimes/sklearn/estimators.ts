@@ -18,6 +18,26 @@ import {
   linearRegressor,
 } from "./linear.ts";
 import { describe } from "./attributes.ts";
+import {
+  FOREST_CLASSIFIERS,
+  FOREST_REGRESSORS,
+  forestClassifier,
+  forestRegressor,
+} from "./forest.ts";
+import {
+  dummyClassifier,
+  dummyRegressor,
+  GRADIENT_BOOSTING,
+  GRADIENT_BOOSTING_HELPERS,
+  gradientBoosting,
+} from "./gradient_boosting.ts";
+import {
+  TREE_CLASSIFIERS,
+  TREE_HELPERS,
+  TREE_REGRESSORS,
+  treeClassifier,
+  treeRegressor,
+} from "./tree.ts";
 import { PyObject } from "./py_values.ts";
 import type { SklearnClasses } from "./safe_globals.ts";
 
@@ -33,7 +53,16 @@ function register(names: readonly string[], builder: Builder): void {
 
 register(LINEAR_REGRESSORS, linearRegressor);
 register(LINEAR_CLASSIFIERS, linearClassifier);
-for (const name of LINEAR_HELPERS) HELPERS.add(name);
+register(TREE_CLASSIFIERS, treeClassifier);
+register(TREE_REGRESSORS, treeRegressor);
+register(FOREST_CLASSIFIERS, forestClassifier);
+register(FOREST_REGRESSORS, forestRegressor);
+register(GRADIENT_BOOSTING, gradientBoosting);
+register(["DummyClassifier"], dummyClassifier);
+register(["DummyRegressor"], dummyRegressor);
+for (const name of [...LINEAR_HELPERS, ...TREE_HELPERS, ...GRADIENT_BOOSTING_HELPERS]) {
+  HELPERS.add(name);
+}
 
 /** The scikit-learn names the pickle reader may rebuild. */
 export const SKLEARN_CLASSES: SklearnClasses = {
