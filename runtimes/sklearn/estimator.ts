@@ -44,8 +44,8 @@ export interface Estimator {
   predict?(x: Input): Tensor;
   /** `predict_proba`: one column per class. */
   predictProba?(x: Input): Matrix;
-  /** `transform`. */
-  transform?(x: Input): Matrix;
+  /** `transform`: numbers, or a frame when text comes out (an imputer on text columns). */
+  transform?(x: Input): Input;
   /** A pipeline's final step: what MLServer checks for `predict_proba`. */
   readonly lastStep?: Estimator;
 }

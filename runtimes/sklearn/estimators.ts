@@ -18,6 +18,9 @@ import {
   linearRegressor,
 } from "./linear.ts";
 import { describe } from "./attributes.ts";
+import { columnTransformer, functionTransformer, pipeline } from "./compose.ts";
+import { ENCODERS } from "./encoders.ts";
+import { PREPROCESSING } from "./preprocessing.ts";
 import {
   FOREST_CLASSIFIERS,
   FOREST_REGRESSORS,
@@ -60,6 +63,12 @@ register(FOREST_REGRESSORS, forestRegressor);
 register(GRADIENT_BOOSTING, gradientBoosting);
 register(["DummyClassifier"], dummyClassifier);
 register(["DummyRegressor"], dummyRegressor);
+register(["Pipeline"], pipeline);
+register(["ColumnTransformer"], columnTransformer);
+register(["FunctionTransformer"], functionTransformer);
+for (const [name, builder] of Object.entries({ ...PREPROCESSING, ...ENCODERS })) {
+  register([name], builder);
+}
 for (const name of [...LINEAR_HELPERS, ...TREE_HELPERS, ...GRADIENT_BOOSTING_HELPERS]) {
   HELPERS.add(name);
 }

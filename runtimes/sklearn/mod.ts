@@ -22,7 +22,7 @@ import {
   type Table,
   type Tensor,
 } from "mlserver";
-import type { Estimator, Matrix } from "./estimator.ts";
+import { type Estimator, type Input, isFrame } from "./estimator.ts";
 import { buildEstimator, SKLEARN_CLASSES } from "./estimators.ts";
 import { readModelFile } from "./model_file.ts";
 import { tableInput, tensorInput } from "./request_input.ts";
@@ -70,7 +70,7 @@ export class SKLearnModel extends MLModel {
     const response: InferenceResponse = {
       model_name: this.name,
       outputs: outputs.map(({ name }) => {
-        const value = name === PREDICT ? estimator.predict!(input) : matrixTensor(
+        const value = name === PREDICT ? estimator.predict!(input) : resultTensor(
           name === PREDICT_PROBA ? estimator.predictProba!(input) : estimator.transform!(input),
         );
         return this.encode(name, value, "np");
@@ -113,9 +113,20 @@ export class SKLearnModel extends MLModel {
   }
 }
 
-/** A 2-D result as numpy would be encoded: FP64, or FP32 when scikit-learn kept float32. */
-function matrixTensor(m: Matrix): Tensor {
-  return m.float32
-    ? { data: Float32Array.from(m.data), shape: [m.rows, m.cols], datatype: "FP32" }
-    : { data: m.data, shape: [m.rows, m.cols], datatype: "FP64" };
+/**
+ * A 2-D result as numpy would be encoded: FP64, or FP32 when scikit-learn
+ * kept float32; text (an object array) as BYTES.
+ */
+function resultTensor(m: Input): Tensor {
+  if (!isFrame(m)) {
+    return m.float32
+      ? { data: Float32Array.from(m.data), shape: [m.rows, m.cols], datatype: "FP32" }
+      : { data: m.data, shape: [m.rows, m.cols], datatype: "FP64" };
+  }
+  const cols = m.columns.length;
+  const data: string[] = new Array(m.rows * cols);
+  m.columns.forEach((column, c) => {
+    for (let r = 0; r < m.rows; r++) data[r * cols + c] = String(column[r] ?? "nan");
+  });
+  return { data, shape: [m.rows, cols], datatype: "BYTES" };
 }

@@ -15,31 +15,64 @@ export const EXPECTED: Record<string, Json> = JSON.parse(
 /** Model entries (keys not starting with `_`). */
 export const MODELS: string[] = Object.keys(EXPECTED).filter((name) => !name.startsWith("_"));
 
-/** The request inputs of a fixture: one FP64 tensor, or one input per column (pd). */
+/** A column as a request input: FP64 numbers (null is NaN), `str` text, `pd_json` text with gaps. */
+function columnInput(name: string, values: unknown[]): RequestInput {
+  if (values.every((v) => typeof v === "number" || v === null)) {
+    return {
+      name,
+      datatype: "FP64",
+      shape: [values.length],
+      data: Float64Array.from(values as (number | null)[], (v) => v ?? NaN),
+    };
+  }
+  if (values.includes(null)) {
+    return {
+      name,
+      datatype: "BYTES",
+      shape: [values.length],
+      data: values.map((v) => JSON.stringify(v)),
+      parameters: { content_type: "pd_json" },
+    };
+  }
+  return {
+    name,
+    datatype: "BYTES",
+    shape: [values.length],
+    data: values.map(String),
+    parameters: { content_type: "str" },
+  };
+}
+
+/**
+ * The request of a fixture: one FP64 tensor of its rows; one BYTES tensor
+ * of text rows; or, for a table, one `pd` input per column, in reverse
+ * order (the runtime must match them by name). Text rows with gaps go as a
+ * `pd` table too (a BYTES tensor has no null).
+ */
 export function fixtureInputs(
   entry: Json,
 ): { inputs: RequestInput[]; parameters?: InferenceRequest["parameters"] } {
   if (entry.columns !== undefined) {
-    const inputs = Object.entries(entry.columns as Record<string, unknown[]>).map(
-      ([name, values]): RequestInput => {
-        const numeric = values.every((v) => typeof v === "number" || v === null);
-        return numeric
-          ? {
-            name,
-            datatype: "FP64",
-            shape: [values.length],
-            data: Float64Array.from(values as (number | null)[], (v) => v ?? NaN),
-          }
-          : {
-            name,
-            datatype: "BYTES",
-            shape: [values.length],
-            data: values.map((v) => String(v)),
-            parameters: { content_type: "str" },
-          };
-      },
-    );
-    return { inputs, parameters: { content_type: "pd" } };
+    const columns = Object.entries(entry.columns as Record<string, unknown[]>).reverse();
+    return {
+      inputs: columns.map(([name, values]) => columnInput(name, values)),
+      parameters: { content_type: "pd" },
+    };
+  }
+  if (entry.text_inputs !== undefined) {
+    const rows = entry.text_inputs as (string | null)[][];
+    if (rows.some((row) => row.includes(null))) {
+      const inputs = rows[0]!.map((_, c) => columnInput(`x${c}`, rows.map((row) => row[c])));
+      return { inputs, parameters: { content_type: "pd" } };
+    }
+    return {
+      inputs: [{
+        name: "input-0",
+        datatype: "BYTES",
+        shape: [rows.length, rows[0]!.length],
+        data: rows.flat() as string[],
+      }],
+    };
   }
   const rows = entry.inputs as (number | null)[][];
   return {
