@@ -22,6 +22,14 @@ import { columnTransformer, functionTransformer, pipeline } from "./compose.ts";
 import { ENCODERS } from "./encoders.ts";
 import { PREPROCESSING } from "./preprocessing.ts";
 import {
+  HIST_GRADIENT_BOOSTING,
+  HIST_GRADIENT_BOOSTING_HELPERS,
+  histGradientBoosting,
+} from "./hist_gradient_boosting.ts";
+import { NAIVE_BAYES } from "./naive_bayes.ts";
+import { NEIGHBORS, NEIGHBORS_HELPERS } from "./neighbors.ts";
+import { SVM } from "./svm.ts";
+import {
   FOREST_CLASSIFIERS,
   FOREST_REGRESSORS,
   forestClassifier,
@@ -66,10 +74,24 @@ register(["DummyRegressor"], dummyRegressor);
 register(["Pipeline"], pipeline);
 register(["ColumnTransformer"], columnTransformer);
 register(["FunctionTransformer"], functionTransformer);
-for (const [name, builder] of Object.entries({ ...PREPROCESSING, ...ENCODERS })) {
-  register([name], builder);
-}
-for (const name of [...LINEAR_HELPERS, ...TREE_HELPERS, ...GRADIENT_BOOSTING_HELPERS]) {
+register(HIST_GRADIENT_BOOSTING, histGradientBoosting);
+const BY_NAME: Record<string, Builder> = {
+  ...PREPROCESSING,
+  ...ENCODERS,
+  ...SVM,
+  ...NEIGHBORS,
+  ...NAIVE_BAYES,
+};
+for (const [name, builder] of Object.entries(BY_NAME)) register([name], builder);
+for (
+  const name of [
+    ...LINEAR_HELPERS,
+    ...TREE_HELPERS,
+    ...GRADIENT_BOOSTING_HELPERS,
+    ...HIST_GRADIENT_BOOSTING_HELPERS,
+    ...NEIGHBORS_HELPERS,
+  ]
+) {
   HELPERS.add(name);
 }
 

@@ -237,3 +237,8 @@ export const GRADIENT_BOOSTING_HELPERS = [
   "MultinomialLogit",
   "Interval",
 ];
+
+// Cython writes its extension types' pickles as calls to `__pyx_unpickle_<Type>`; kept as data too.
+GRADIENT_BOOSTING_HELPERS.push(
+  ...GRADIENT_BOOSTING_HELPERS.filter((n) => n.startsWith("Cy")).map((n) => `__pyx_unpickle_${n}`),
+);

@@ -23,12 +23,8 @@ export function softmaxRows(m: Matrix): Matrix {
     const base = r * m.cols;
     let max = -Infinity;
     for (let c = 0; c < m.cols; c++) max = Math.max(max, m.data[base + c]!);
-    let sum = 0;
-    for (let c = 0; c < m.cols; c++) {
-      const e = Math.exp(m.data[base + c]! - max);
-      data[base + c] = e;
-      sum += e;
-    }
+    for (let c = 0; c < m.cols; c++) data[base + c] = Math.exp(m.data[base + c]! - max);
+    const sum = npSum(data, base, m.cols);
     for (let c = 0; c < m.cols; c++) data[base + c]! /= sum;
   }
   return { rows: m.rows, cols: m.cols, data };
@@ -39,7 +35,34 @@ export function logSumExp(values: ArrayLike<number>, start: number, length: numb
   let max = -Infinity;
   for (let i = 0; i < length; i++) max = Math.max(max, values[start + i]!);
   if (!Number.isFinite(max)) max = 0;
-  let sum = 0;
-  for (let i = 0; i < length; i++) sum += Math.exp(values[start + i]! - max);
-  return Math.log(sum) + max;
+  const shifted = new Float64Array(length);
+  for (let i = 0; i < length; i++) shifted[i] = Math.exp(values[start + i]! - max);
+  return Math.log(npSum(shifted, 0, length)) + max;
+}
+
+/**
+ * numpy's `add.reduce` over `n` contiguous values: pairwise summation
+ * (eight running sums per block of up to 128, halves above), which is what
+ * `np.sum(..., axis=-1)` computes; results can differ from a plain loop in
+ * the last bits.
+ */
+export function npSum(values: ArrayLike<number>, start: number, n: number): number {
+  if (n < 8) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += values[start + i]!;
+    return n === 0 ? 0 : sum;
+  }
+  if (n <= 128) {
+    const r = [0, 1, 2, 3, 4, 5, 6, 7].map((j) => values[start + j]!);
+    let i = 8;
+    for (; i < n - (n % 8); i += 8) {
+      for (let j = 0; j < 8; j++) r[j]! += values[start + i + j]!;
+    }
+    let sum = (r[0]! + r[1]! + (r[2]! + r[3]!)) + (r[4]! + r[5]! + (r[6]! + r[7]!));
+    for (; i < n; i++) sum += values[start + i]!;
+    return sum;
+  }
+  let half = Math.floor(n / 2);
+  half -= half % 8;
+  return npSum(values, start, half) + npSum(values, start + half, n - half);
 }
