@@ -75,12 +75,14 @@ export function fixtureInputs(
     };
   }
   const rows = entry.inputs as (number | null)[][];
+  const values = rows.flat().map((v) => v ?? NaN);
+  const float32 = entry.inputs_dtype === "float32";
   return {
     inputs: [{
       name: "input-0",
-      datatype: "FP64",
+      datatype: float32 ? "FP32" : "FP64",
       shape: [rows.length, rows[0]!.length],
-      data: Float64Array.from(rows.flat(), (v) => v ?? NaN),
+      data: float32 ? Float32Array.from(values) : Float64Array.from(values),
     }],
   };
 }
