@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { printTable, type Row } from "./lib/table.ts";
 import { grpcCases } from "./grpc.ts";
 import { restLarge, restSmall, startup } from "./rest.ts";
+import { sklearnCase } from "./sklearn.ts";
 import { xgboostCase } from "./xgboost.ts";
 
 const CASES: Record<string, (duration: number, pairs: number) => Promise<Row[]>> = {
@@ -22,6 +23,7 @@ const CASES: Record<string, (duration: number, pairs: number) => Promise<Row[]>>
   startup: (_duration, pairs) => startup(pairs),
   grpc: (duration, pairs) => grpcCases(pairs, duration < 5),
   xgboost: (_duration, pairs) => xgboostCase(pairs),
+  sklearn: (_duration, pairs) => sklearnCase(pairs),
 };
 
 const { values, positionals } = parseArgs({

@@ -111,9 +111,12 @@ export function toMatrix(x: Input, spec: FeatureSpec): Matrix {
 
 /** scikit-learn's `force_all_finite`: infinity is always refused, NaN unless the estimator handles it. */
 export function checkFinite(m: Matrix, spec: FeatureSpec): Matrix {
-  for (const v of m.data) {
-    if (Number.isFinite(v)) continue;
-    if (Number.isNaN(v) && spec.allowNaN) continue;
+  const data = m.data;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    // v - v is 0 for finite numbers and NaN for NaN and infinities.
+    if (v - v === 0) continue;
+    if (v !== v && spec.allowNaN) continue;
     throw new InvalidRequestError(
       Number.isNaN(v)
         ? `Input X contains NaN; ${spec.name} does not accept missing values`

@@ -22,7 +22,7 @@ import {
 import { elements, NdArray } from "./ndarray.ts";
 import { expit, logSumExp } from "./math.ts";
 import type { PyObject } from "./py_values.ts";
-import { type FlatTree, leafOf, subTrees, treeFeatures } from "./tree.ts";
+import { addLeafValues, type FlatTree, subTrees, treeFeatures } from "./tree.ts";
 
 const FLOAT32_EPS = 2 ** -23;
 
@@ -94,10 +94,7 @@ export function gradientBoosting(obj: PyObject, build: (value: unknown) => Estim
     const out = initRaw(init, cast, k, loss);
     for (let s = 0; s < trees.length; s += k) {
       for (let c = 0; c < k; c++) {
-        const tree = trees[s + c]!;
-        for (let r = 0; r < m.rows; r++) {
-          out[r * k + c]! += rate * tree.values[leafOf(tree, cast.data, r * m.cols) * tree.width]!;
-        }
+        addLeafValues(trees[s + c]!, cast, rate, out, { stride: k, column: c });
       }
     }
     return { rows: m.rows, cols: k, data: out };

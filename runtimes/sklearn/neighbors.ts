@@ -74,36 +74,74 @@ function readIndex(a: Attributes): Index {
   };
 }
 
+type Accumulate = (
+  x: Float64Array,
+  xAt: number,
+  y: Float64Array,
+  yAt: number,
+  n: number,
+  p: number,
+) => number;
+
+/** The "reduced" distance of each metric (the trees' rdist: no final root). */
+const ACCUMULATE: Record<Metric, Accumulate> = {
+  euclidean(x, xAt, y, yAt, n) {
+    let acc = 0;
+    for (let f = 0; f < n; f++) {
+      const d = x[xAt + f]! - y[yAt + f]!;
+      acc += d * d;
+    }
+    return acc;
+  },
+  manhattan(x, xAt, y, yAt, n) {
+    let acc = 0;
+    for (let f = 0; f < n; f++) acc += Math.abs(x[xAt + f]! - y[yAt + f]!);
+    return acc;
+  },
+  chebyshev(x, xAt, y, yAt, n) {
+    let acc = 0;
+    for (let f = 0; f < n; f++) acc = Math.max(acc, Math.abs(x[xAt + f]! - y[yAt + f]!));
+    return acc;
+  },
+  minkowski(x, xAt, y, yAt, n, p) {
+    let acc = 0;
+    for (let f = 0; f < n; f++) acc += Math.abs(x[xAt + f]! - y[yAt + f]!) ** p;
+    return acc;
+  },
+};
+
 /** The k nearest fitted samples of one row, nearest first, with their distances. */
 function kneighbors(index: Index, x: Float64Array, offset: number) {
   const { fitX, samples, features, metric, p } = index;
   const reduced = new Float64Array(samples);
-  let xNorm = 0;
-  if (index.expanded) { for (let f = 0; f < features; f++) xNorm += x[offset + f]! ** 2; }
-  for (let s = 0; s < samples; s++) {
-    const base = s * features;
-    let acc = 0;
-    if (index.expanded) {
-      for (let f = 0; f < features; f++) acc += x[offset + f]! * fitX[base + f]!;
-      acc = xNorm + -2 * acc + index.norms[s]!;
-    } else {
-      for (let f = 0; f < features; f++) {
-        const d = Math.abs(x[offset + f]! - fitX[base + f]!);
-        acc = metric === "euclidean"
-          ? acc + d * d
-          : metric === "manhattan"
-          ? acc + d
-          : metric === "chebyshev"
-          ? Math.max(acc, d)
-          : acc + d ** p;
-      }
+  if (index.expanded) {
+    let xNorm = 0;
+    for (let f = 0; f < features; f++) xNorm += x[offset + f]! ** 2;
+    for (let s = 0, base = 0; s < samples; s++, base += features) {
+      let dot = 0;
+      for (let f = 0; f < features; f++) dot += x[offset + f]! * fitX[base + f]!;
+      reduced[s] = xNorm + -2 * dot + index.norms[s]!;
     }
-    reduced[s] = acc;
+  } else {
+    // One loop per metric keeps the inner loop free of branches.
+    const accumulate = ACCUMULATE[metric];
+    for (let s = 0; s < samples; s++) {
+      reduced[s] = accumulate(x, offset, fitX, s * features, features, p);
+    }
   }
-  const order = Array.from({ length: samples }, (_, s) => s).sort((i, j) =>
-    reduced[i]! - reduced[j]! || i - j
-  );
-  const ids = order.slice(0, index.k);
+  // The k smallest by insertion (k is small), ties to the lower index.
+  const k = Math.min(index.k, samples);
+  const ids: number[] = [];
+  for (let s = 0; s < samples; s++) {
+    const v = reduced[s]!;
+    if (ids.length === k && v >= reduced[ids[k - 1]!]!) continue;
+    let at = ids.length === k ? k - 1 : ids.length;
+    while (at > 0 && reduced[ids[at - 1]!]! > v) {
+      ids[at] = ids[at - 1]!;
+      at--;
+    }
+    ids[at] = s;
+  }
   const distances = ids.map((s) => {
     const r = reduced[s]!;
     if (metric === "euclidean") return Math.sqrt(Math.max(r, 0));

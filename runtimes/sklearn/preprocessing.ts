@@ -30,20 +30,24 @@ type Step = { op: "sub" | "div" | "mul" | "add"; values: Float64Array };
 
 /** Applies per-column in-place operations in the input's float width. */
 function columnOps(m: Matrix, steps: Step[], clip?: [number, number]): Matrix {
-  const round = m.float32 ? Math.fround : (v: number) => v;
-  const data = new Float64Array(m.data.length);
-  for (let r = 0; r < m.rows; r++) {
-    for (let c = 0; c < m.cols; c++) {
-      let v = m.data[r * m.cols + c]!;
-      for (const { op, values } of steps) {
+  const data = Float64Array.from(m.data);
+  const { rows, cols } = m;
+  // One pass per operation, as numpy's in-place `X -= mean_` then `X /= scale_`.
+  for (const { op, values } of steps) {
+    for (let r = 0; r < rows; r++) {
+      const base = r * cols;
+      for (let c = 0; c < cols; c++) {
+        const v = data[base + c]!;
         const s = values[c]!;
-        v = round(op === "sub" ? v - s : op === "div" ? v / s : op === "mul" ? v * s : v + s);
+        data[base + c] = op === "sub" ? v - s : op === "div" ? v / s : op === "mul" ? v * s : v + s;
       }
-      if (clip !== undefined) v = Math.min(clip[1], Math.max(clip[0], v));
-      data[r * m.cols + c] = v;
     }
+    if (m.float32) { for (let i = 0; i < data.length; i++) data[i] = Math.fround(data[i]!); }
   }
-  return { rows: m.rows, cols: m.cols, data, float32: m.float32 === true };
+  if (clip !== undefined) {
+    for (let i = 0; i < data.length; i++) data[i] = Math.min(clip[1], Math.max(clip[0], data[i]!));
+  }
+  return { rows, cols, data, float32: m.float32 === true };
 }
 
 function scaler(a: Attributes, steps: Step[], clip?: [number, number]): Estimator {

@@ -94,6 +94,33 @@ export function leafOf(tree: FlatTree, data: Float64Array, offset: number): numb
   return node;
 }
 
+/**
+ * Adds `scale` times each row's leaf value (output 0, class 0) to
+ * `out[row * stride + column]`: the inner loop of boosting, with the tree's
+ * arrays held in locals.
+ */
+export function addLeafValues(
+  tree: FlatTree,
+  m: Matrix,
+  scale: number,
+  out: Float64Array,
+  target: { stride: number; column: number },
+): void {
+  const { left, right, feature, threshold, missingLeft, values, width } = tree;
+  const { data, rows, cols } = m;
+  for (let r = 0; r < rows; r++) {
+    const offset = r * cols;
+    let node = 0;
+    while (left[node] !== -1) {
+      const x = Math.fround(data[offset + feature[node]!]!);
+      if (x <= threshold[node]!) node = left[node]!;
+      else if (x !== x && missingLeft !== undefined && missingLeft[node]) node = left[node]!;
+      else node = right[node]!;
+    }
+    out[r * target.stride + target.column]! += scale * values[node * width]!;
+  }
+}
+
 /** The input checks of a tree: float32 features, NaN only where the tree knows where it goes. */
 export function treeFeatures(a: Attributes, tree: FlatTree | undefined): FeatureSpec {
   return { ...a.features(), allowNaN: tree?.missingLeft !== undefined };
