@@ -21,6 +21,8 @@ export interface Matrix {
   cols: number;
   data: Float64Array;
   float32?: boolean;
+  /** The values are numpy booleans (MissingIndicator), encoded as BOOL. */
+  bool?: boolean;
 }
 
 /** A cell of a mixed-type column. */

@@ -119,6 +119,7 @@ export class SKLearnModel extends MLModel {
  */
 function resultTensor(m: Input): Tensor {
   if (!isFrame(m)) {
+    if (m.bool) return { data: Uint8Array.from(m.data), shape: [m.rows, m.cols], datatype: "BOOL" };
     return m.float32
       ? { data: Float32Array.from(m.data), shape: [m.rows, m.cols], datatype: "FP32" }
       : { data: m.data, shape: [m.rows, m.cols], datatype: "FP64" };

@@ -10,6 +10,14 @@
  */
 
 import { type ByteStream, latin1 } from "./byte_stream.ts";
+import {
+  littleEndianInt,
+  quotedString,
+  rawUnicodeEscape,
+  textFloat,
+  textInt,
+  utf8,
+} from "./pickle_literals.ts";
 import { DType, NdArray } from "./ndarray.ts";
 import { PyGlobal, PyObject } from "./py_values.ts";
 
@@ -31,8 +39,6 @@ export interface ReadPickleOptions {
   /** Out-of-band buffers (protocol 5 `NEXT_BUFFER`), in order. */
   buffers?: readonly Uint8Array[];
 }
-
-const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Python 2 module names that protocol 0-2 pickles use (Python's `fix_imports`). */
 const PY2_MODULES: Record<string, string> = { __builtin__: "builtins", copy_reg: "copyreg" };
@@ -379,72 +385,4 @@ export function readPickle(stream: ByteStream, options: ReadPickleOptions): unkn
         throw new Error(`Malformed pickle: unknown opcode 0x${op.toString(16)} at ${at}`);
     }
   }
-}
-
-function utf8(bytes: Uint8Array): string {
-  try {
-    return UTF8.decode(bytes);
-  } catch {
-    // Python writes lone surrogates with "surrogatepass"; keep what can be read.
-    return new TextDecoder("utf-8").decode(bytes);
-  }
-}
-
-/** Two's complement little-endian integer (LONG1/LONG4): a number when safe, else a bigint. */
-export function littleEndianInt(bytes: Uint8Array): number | bigint {
-  if (bytes.length === 0) return 0;
-  let value = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(bytes[i]!);
-  if (bytes[bytes.length - 1]! & 0x80) value -= 1n << BigInt(bytes.length * 8);
-  return Number.isSafeInteger(Number(value)) ? Number(value) : value;
-}
-
-function textInt(text: string, allowBool: boolean): number | bigint | boolean {
-  if (allowBool && text === "00") return false;
-  if (allowBool && text === "01") return true;
-  const digits = text.endsWith("L") ? text.slice(0, -1) : text;
-  if (!/^[+-]?\d+$/.test(digits)) throw new Error(`Malformed pickle: bad integer '${text}'`);
-  const value = BigInt(digits);
-  return Number.isSafeInteger(Number(value)) ? Number(value) : value;
-}
-
-function textFloat(text: string): number {
-  const lower = text.trim().toLowerCase();
-  if (lower === "nan") return NaN;
-  if (lower === "inf") return Infinity;
-  if (lower === "-inf") return -Infinity;
-  const value = Number(lower);
-  if (Number.isNaN(value)) throw new Error(`Malformed pickle: bad float '${text}'`);
-  return value;
-}
-
-function rawUnicodeEscape(text: string): string {
-  return text.replace(
-    /\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g,
-    (_, u4: string | undefined, u8: string | undefined) =>
-      String.fromCodePoint(parseInt(u4 ?? u8!, 16)),
-  );
-}
-
-function quotedString(text: string): string {
-  const quote = text[0];
-  if ((quote !== "'" && quote !== '"') || text[text.length - 1] !== quote || text.length < 2) {
-    throw new Error("Malformed pickle: STRING argument is not quoted");
-  }
-  return text.slice(1, -1).replace(
-    /\\(x[0-9a-fA-F]{2}|[0-7]{1,3}|.)/g,
-    (_, esc: string) => {
-      if (esc[0] === "x") return String.fromCharCode(parseInt(esc.slice(1), 16));
-      if (/^[0-7]+$/.test(esc)) return String.fromCharCode(parseInt(esc, 8));
-      const simple: Record<string, string> = {
-        n: "\n",
-        r: "\r",
-        t: "\t",
-        "\\": "\\",
-        "'": "'",
-        '"': '"',
-      };
-      return simple[esc] ?? `\\${esc}`;
-    },
-  );
 }

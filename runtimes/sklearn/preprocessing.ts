@@ -190,7 +190,7 @@ export function missingIndicator(obj: PyObject): Estimator {
           k,
         ) => (data[r * features.length + k] = isMissing(columns[c]![r] ?? null, missing) ? 1 : 0));
       }
-      return { rows, cols: features.length, data };
+      return { rows, cols: features.length, data, bool: true };
     },
   };
 }

@@ -314,7 +314,7 @@ Deno.test("sklearnResolver() refuses every global outside the allow-list, naming
   });
 });
 
-Deno.test("detectCompression() knows joblib's prefixes; pickleBytes() refuses the ones Deno cannot read", async () => {
+Deno.test("detectCompression() knows joblib's prefixes; pickleBytes() refuses corrupt streams and the compressions Deno cannot read", async () => {
   const table: [number[], string][] = [
     [[0x78, 0x9c], "zlib"],
     [[0x1f, 0x8b], "gzip"],
@@ -326,6 +326,11 @@ Deno.test("detectCompression() knows joblib's prefixes; pickleBytes() refuses th
   ];
   for (const [prefix, name] of table) {
     assert.equal(detectCompression(Uint8Array.from(prefix)), name);
+  }
+  for (const file of ["linreg_diabetes.zlib.joblib", "linreg_diabetes.gzip.joblib"]) {
+    const whole = await Deno.readFile(fixture("sklearn", file));
+    assert.ok((await pickleBytes(whole)).length > whole.length);
+    await assert.rejects(pickleBytes(whole.subarray(0, whole.length - 9)), /truncated or corrupt/);
   }
   for (const name of ["bz2", "xz", "lz4"]) {
     const prefix = table.find(([, n]) => n === name)![0];
