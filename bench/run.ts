@@ -16,6 +16,7 @@ import { grpcCases } from "./grpc.ts";
 import { restLarge, restSmall, startup } from "./rest.ts";
 import { lightgbmCase } from "./lightgbm.ts";
 import { onnxCases } from "./onnx.ts";
+import { sklearnCase } from "./sklearn.ts";
 import { xgboostCase } from "./xgboost.ts";
 
 const CASES: Record<string, (duration: number, pairs: number) => Promise<Row[]>> = {
@@ -26,6 +27,7 @@ const CASES: Record<string, (duration: number, pairs: number) => Promise<Row[]>>
   xgboost: (_duration, pairs) => xgboostCase(pairs),
   lightgbm: (_duration, pairs) => lightgbmCase(pairs),
   onnx: onnxCases,
+  sklearn: (_duration, pairs) => sklearnCase(pairs),
 };
 
 const { values, positionals } = parseArgs({

@@ -41,7 +41,8 @@ export interface LoaderOptions {
  * server that never uses it never loads it.
  */
 export interface BuiltinRuntime {
-  load(): Promise<Record<string, unknown>>;
+  /** Imports the runtime's module; the settings let one name choose between modules. */
+  load(settings: ModelSettings): Promise<Record<string, unknown>>;
   exportName: string;
 }
 
@@ -73,7 +74,7 @@ export async function loadImplementation(
   const { where, exportName, load } = await locate(spec, settings, options);
   let module: Record<string, unknown>;
   try {
-    module = await load();
+    module = await load(settings);
   } catch (err) {
     throw new RuntimeLoadError(
       `Cannot import implementation '${spec}' from ${where}: ${(err as Error).message}`,

@@ -13,7 +13,6 @@ import {
   fixture,
   type Json,
   postJson,
-  repoPath,
   startServer,
   withTmpDir,
   writeModel,
@@ -23,7 +22,8 @@ import { difference, inferGrpc, inferRest, type WireTensor } from "./_onnx_wire.
 const EXPECTED: Json = JSON.parse(
   await Deno.readTextFile(fixture("onnx", "sklearn", "expected.json")),
 );
-const IMPLEMENTATION = `${repoPath("runtimes", "onnx", "sklearn.ts")}:SKLearnOnnxModel`;
+// The name ModelMesh and KServe write: a folder holding model.onnx goes to the ONNX runtime.
+const IMPLEMENTATION = "mlserver_sklearn.SKLearnModel";
 const METHODS = ["predict", "predict_proba", "transform"];
 
 function inputOf(name: string): WireTensor {
