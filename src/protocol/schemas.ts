@@ -1,6 +1,6 @@
 /**
- * zod schemas of the small JSON documents: the repository index request and
- * tensor metadata (in settings files), plus the formatting of zod issues.
+ * The zod schema of the repository index request, and the formatting of zod
+ * issues (used by settings too).
  * The inference request envelope, which is on the hot path, has its own
  * checker (`envelope.ts`).
  *
@@ -8,27 +8,11 @@
  */
 
 import { z } from "zod";
-import { DATATYPES, MAX_DIMENSIONS } from "./datatypes.ts";
-import { MAX_NAME_LENGTH } from "./envelope.ts";
-
-/** Open parameters object; `content_type` must be a string when present. */
-export const ParametersSchema = z.looseObject({
-  content_type: z.string().optional(),
-});
-
-const NAME = z.string().max(MAX_NAME_LENGTH);
+import { MAX_PROBLEMS } from "./envelope.ts";
 
 /** Body of `POST /v2/repository/index`. */
 export const RepositoryIndexRequestSchema = z.object({
   ready: z.boolean().optional(),
-});
-
-/** Metadata of one tensor in settings and metadata answers. */
-export const MetadataTensorSchema = z.object({
-  name: NAME,
-  datatype: z.enum(DATATYPES),
-  shape: z.array(z.number().int().min(-1)).max(MAX_DIMENSIONS),
-  parameters: ParametersSchema.optional(),
 });
 
 /**
@@ -36,13 +20,15 @@ export const MetadataTensorSchema = z.object({
  * user finds it in the JSON (`inputs[0].shape`).
  */
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues.map((issue) => {
+  const more = issues.length - MAX_PROBLEMS;
+  const listed = issues.slice(0, MAX_PROBLEMS).map((issue) => {
     const path = formatPath(issue.path);
     const message = issue.code === "invalid_type" && issue.input === undefined
       ? "required but missing"
       : issue.message;
     return path === "" ? message : `${path}: ${message}`;
   }).join("; ");
+  return more > 0 ? `${listed}; and ${more} more problem(s)` : listed;
 }
 
 /** A zod issue path as written in JSON terms: `inputs[0].shape`. */

@@ -1,9 +1,10 @@
 /**
- * Reads settings fields from `MLSERVER_*` environment variables. The schema
- * says what each field is, so the environment's strings are coerced per field:
- * booleans accept `1/0, true/false, yes/no, on/off`; numbers must parse; lists
- * and objects are JSON; nullable fields take `null`, `none` or an empty value
- * as null. Names are case-insensitive.
+ * Reads settings fields from `MLSERVER_*` environment variables. Booleans,
+ * numbers and strings are handed to the schema as the strings they are: its
+ * lax conversions (`lax.ts`) read them by the same rule as values in files.
+ * What only the environment needs is done here: lists and objects are parsed
+ * as JSON, and nullable fields take `null`, `none` or an empty value as null.
+ * Names are case-insensitive.
  *
  * @module
  */
@@ -34,8 +35,6 @@ interface FieldKind {
   nullable: boolean;
 }
 
-const TRUE_WORDS = new Set(["1", "true", "yes", "on", "y", "t"]);
-const FALSE_WORDS = new Set(["0", "false", "no", "off", "n", "f"]);
 const NULL_WORDS = new Set(["", "null", "none"]);
 
 /**
@@ -72,16 +71,8 @@ function coerce(raw: string, { kind, nullable }: FieldKind, variable: string): u
     );
   };
   switch (kind) {
-    case "boolean": {
-      const word = text.toLowerCase();
-      if (TRUE_WORDS.has(word)) return true;
-      if (FALSE_WORDS.has(word)) return false;
-      return fail("1/0, true/false, yes/no or on/off");
-    }
-    case "number": {
-      const value = Number(text);
-      return text === "" || Number.isNaN(value) ? fail("a number") : value;
-    }
+    case "boolean":
+    case "number":
     case "string":
       return raw;
     case "json":
@@ -116,9 +107,12 @@ function kindOf(schema: z.ZodType): FieldKind {
         nullable = true;
         current = def.innerType;
         continue;
-      case "pipe":
-        current = def.in;
+      case "pipe": {
+        // A lax() field is a pipe from its coercion (a transform) to the schema.
+        const pipe = current.def as unknown as { in: z.ZodType; out: z.ZodType };
+        current = pipe.in.def.type === "transform" ? pipe.out : pipe.in;
         continue;
+      }
       case "boolean":
         return { kind: "boolean", nullable };
       case "number":

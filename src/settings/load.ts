@@ -239,7 +239,7 @@ function parseSettings<S extends z.ZodType>(
     const origin = key === "parameters" && typeof sub === "string"
       ? origins.parameters?.[sub]
       : origins.keys[String(key)];
-    return `${path} (from ${origin ?? "defaults"}): ${issue.message}`;
+    return `${path} (from ${origin ?? "defaults"}): ${describeIssue(issue)}`;
   });
   throw new InvalidSettingsError(`Invalid settings: ${lines.join("; ")}`);
 }
@@ -278,4 +278,16 @@ function logUnknownKeys(
   for (const key of Object.keys(file)) {
     if (!(key in shape)) logger.debug(`Ignoring unknown key '${key}' in ${path}`);
   }
+}
+
+/** A zod issue in words, naming the value that was given when its type was wrong. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code !== "invalid_type") return issue.message;
+  const given = JSON.stringify(issue.input);
+  const shown = given === undefined
+    ? String(issue.input)
+    : given.length > 60
+    ? `${given.slice(0, 60)}…`
+    : given;
+  return `expected ${issue.expected}, got ${shown}`;
 }

@@ -7,42 +7,53 @@
 
 import { z } from "zod";
 import { InvalidSettingsError } from "../errors.ts";
-import { formatIssues, MetadataTensorSchema } from "../protocol/schemas.ts";
+import { DATATYPES, MAX_DIMENSIONS } from "../protocol/datatypes.ts";
+import { MAX_NAME_LENGTH } from "../protocol/envelope.ts";
+import { formatIssues } from "../protocol/schemas.ts";
+import { lax } from "./lax.ts";
 
-/** Accepts `"1"` or `1` and keeps the string: versions are names, not numbers. */
-const versionName = z.union([z.string(), z.number()]).transform(String);
+const text = () => lax(z.string());
+
+/** Metadata of one tensor, as a model's settings declare its inputs and outputs. */
+export const MetadataTensorSchema = z.object({
+  name: lax(z.string().max(MAX_NAME_LENGTH)),
+  datatype: z.enum(DATATYPES),
+  shape: z.array(lax(z.number().int().min(-1))).max(MAX_DIMENSIONS),
+  parameters: z.looseObject({ content_type: text().optional() }).optional(),
+});
 
 /**
  * `parameters`: known keys are typed, any other key is kept for the runtime.
  */
 export const ModelParametersSchema = z.looseObject({
-  uri: z.string().optional(),
-  version: versionName.optional(),
-  format: z.string().optional(),
-  content_type: z.string().optional(),
-  environment_path: z.string().optional(),
-  environment_tarball: z.string().optional(),
-  inference_pool_gid: z.string().optional(),
+  uri: text().optional(),
+  /** A name, not a number: `"version": 1` is the version "1". */
+  version: text().optional(),
+  format: text().optional(),
+  content_type: text().optional(),
+  environment_path: text().optional(),
+  environment_tarball: text().optional(),
+  inference_pool_gid: text().optional(),
   extra: z.record(z.string(), z.unknown()).default({}),
 });
 
 /** `model-settings.json`, with every default. */
 export const ModelSettingsSchema = z.object({
-  name: z.string().min(1),
-  implementation: z.string().min(1),
-  platform: z.string().default(""),
-  versions: z.array(z.string()).default([]),
+  name: lax(z.string().min(1)),
+  implementation: lax(z.string().min(1)),
+  platform: text().default(""),
+  versions: z.array(text()).default([]),
   inputs: z.array(MetadataTensorSchema).default([]),
   outputs: z.array(MetadataTensorSchema).default([]),
-  parallel_workers: z.number().int().nullable().optional(),
-  warm_workers: z.boolean().default(false),
-  max_batch_size: z.number().int().nonnegative().default(0),
-  max_batch_time: z.number().nonnegative().default(0),
-  cache_enabled: z.boolean().default(false),
+  parallel_workers: lax(z.number().int()).nullable().optional(),
+  warm_workers: lax(z.boolean()).default(false),
+  max_batch_size: lax(z.number().int().nonnegative()).default(0),
+  max_batch_time: lax(z.number().nonnegative()).default(0),
+  cache_enabled: lax(z.boolean()).default(false),
   /** Requests one model runs at once; the rest wait in its queue. */
-  max_concurrency: z.number().int().positive().optional(),
+  max_concurrency: lax(z.number().int().positive()).optional(),
   /** Requests that may wait for a slot; past this, 503. Unbounded when unset. */
-  max_queue_size: z.number().int().nonnegative().optional(),
+  max_queue_size: lax(z.number().int().nonnegative()).optional(),
   parameters: ModelParametersSchema.default({ extra: {} }),
 });
 
@@ -91,7 +102,7 @@ export type ModelSettings = Readonly<z.output<typeof ModelSettingsSchema>> & {
 
 /** What a hand-built model needs: `name`; `implementation` may be left out. */
 const ModelSettingsLikeSchema = ModelSettingsSchema.extend({
-  implementation: z.string().default(""),
+  implementation: text().default(""),
 });
 
 /**
@@ -105,7 +116,10 @@ const ModelSettingsLikeSchema = ModelSettingsSchema.extend({
  * console.assert(settings.implementation === undefined);
  * ```
  */
-export type ModelSettingsLike = z.input<typeof ModelSettingsLikeSchema> & { _source?: string };
+export type ModelSettingsLike = Omit<z.input<typeof ModelSettingsLikeSchema>, "name"> & {
+  name: string;
+  _source?: string;
+};
 
 /**
  * Fills in every default of a partial settings object, by the same schema

@@ -54,7 +54,7 @@ Deno.test("mlserver start exits 2 with a one-line message naming the bad field a
   assert.equal(stderr.trim().split("\n").length, 1);
   assert.match(
     stderr,
-    /^error: Invalid settings: http_port \(from file .*settings\.json\): Invalid input: expected number/,
+    /^error: Invalid settings: http_port \(from file .*settings\.json\): expected number, got/,
   );
   const bad = await run(["start", dir.path], { env: { MLSERVER_DEBUG: "perhaps" } });
   assert.equal(bad.code, 2);

@@ -9,14 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { inferenceClient } from "../_grpc.ts";
-import {
-  fixture,
-  type Json,
-  postJson,
-  startServer,
-  withTmpDir,
-  writeModel,
-} from "../_helpers.ts";
+import { fixture, type Json, postJson, startServer, withTmpDir, writeModel } from "../_helpers.ts";
 import { difference, inferGrpc, inferRest, type WireTensor } from "./_onnx_wire.ts";
 
 const EXPECTED: Json = JSON.parse(

@@ -107,12 +107,13 @@ Deno.test("loadServerSettings() names the bad variable, file and key", async (t)
     await assert.rejects(loadServerSettings({ env: { MLSERVER_DEBUG: "maybe" } }), {
       name: "InvalidSettingsError",
       message:
-        'Invalid environment variable MLSERVER_DEBUG: expected 1/0, true/false, yes/no or on/off, got "maybe"',
+        'Invalid settings: debug (from environment variable MLSERVER_DEBUG): expected boolean, got "maybe"',
     });
   });
   await t.step("not a number", async () => {
     await assert.rejects(loadServerSettings({ env: { MLSERVER_HTTP_PORT: "eighty" } }), {
-      message: /MLSERVER_HTTP_PORT: expected a number/,
+      message:
+        /http_port \(from environment variable MLSERVER_HTTP_PORT\): expected number, got "eighty"/,
     });
   });
   await t.step("wrong type in the file", async () => {
@@ -121,7 +122,7 @@ Deno.test("loadServerSettings() names the bad variable, file and key", async (t)
       assert.ok(err instanceof InvalidSettingsError);
       assert.match(
         err.message,
-        /http_port \(from file .*settings\.json\): Invalid input: expected number/,
+        /http_port \(from file .*settings\.json\): expected number, got/,
       );
       return true;
     });
