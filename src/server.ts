@@ -8,12 +8,12 @@
 
 import { BUILTIN_RUNTIMES } from "../runtimes/builtins.ts";
 import { DataPlane } from "./dataplane/dataplane.ts";
-import { Readiness, type StartupTarget } from "./dataplane/readiness.ts";
+import { Readiness } from "./dataplane/readiness.ts";
 import { RepositoryHandlers } from "./dataplane/repository_handlers.ts";
 import { messageOf } from "./errors.ts";
 import { GrpcServer } from "./grpc/server.ts";
 import { createLogger, type Logger } from "./logging.ts";
-import { ModelRegistry, versionOf } from "./registry/model_registry.ts";
+import { ModelRegistry } from "./registry/model_registry.ts";
 import { ModelRepository } from "./repository/repository.ts";
 import { createRestHandler } from "./rest/app.ts";
 import { ConcurrencyLimitedModel } from "./runtime/concurrency.ts";
@@ -80,10 +80,7 @@ export class ModelServer implements AsyncDisposable {
       drainTimeoutMs: settings.shutdown_timeout * 1000,
       onChange: () => this.readiness.changed(),
     });
-    this.readiness = new Readiness(
-      settings.load_models_at_startup,
-      ({ name, version }) => this.registry.status(name, version)?.state === "READY",
-    );
+    this.readiness = new Readiness(settings.load_models_at_startup, () => this.registry.statuses());
     this.dataplane = new DataPlane({
       settings,
       registry: this.registry,
@@ -198,16 +195,16 @@ export class ModelServer implements AsyncDisposable {
 
   async #loadAtStartup(): Promise<void> {
     const entries = await this.repository.list();
-    const targets: StartupTarget[] = [];
     const byName = new Map<string, ModelSettings[]>();
+    const unreadable: Promise<void>[] = [];
     for (const entry of entries) {
-      if (!entry.ok) {
-        targets.push({ name: entry.name, version: "" });
-        continue;
+      if (entry.ok) {
+        const { settings } = entry;
+        byName.set(settings.name, [...byName.get(settings.name) ?? [], settings]);
+      } else {
+        // Registered as failed: the index, model ready and readiness all say so.
+        unreadable.push(this.registry.fail(entry.name, entry.reason));
       }
-      const { settings } = entry;
-      targets.push({ name: settings.name, version: versionOf(settings) });
-      byName.set(settings.name, [...byName.get(settings.name) ?? [], settings]);
     }
     if (entries.length === 0) {
       this.logger.warning(
@@ -215,20 +212,19 @@ export class ModelServer implements AsyncDisposable {
           `until one loads (add a model-settings.json, or set MLSERVER_MODEL_IMPLEMENTATION)`,
       );
     }
-    await Promise.allSettled(
-      [...byName].map(([name, versions]) => this.registry.sync(name, versions)),
-    );
-    this.readiness.markStartupDone(targets);
-    const failed = targets.filter((t) =>
-      this.registry.status(t.name, t.version)?.state !== "READY"
-    );
+    await Promise.allSettled([
+      ...unreadable,
+      ...[...byName].map(([name, versions]) => this.registry.sync(name, versions)),
+    ]);
+    this.readiness.markStartupDone(entries.length);
+    const failed = this.registry.statuses().filter((s) => s.state !== "READY");
     if (failed.length > 0) {
       this.logger.warning(
         `Startup finished with ${failed.length} model(s) not ready: ` +
-          failed.map((t) => t.name + (t.version === "" ? "" : `:${t.version}`)).join(", "),
+          failed.map((s) => s.name + (s.version === "" ? "" : `:${s.version}`)).join(", "),
       );
-    } else if (targets.length > 0) {
-      this.logger.info(`Startup finished: ${targets.length} model(s) ready`);
+    } else if (entries.length > 0) {
+      this.logger.info(`Startup finished: ${entries.length} model(s) ready`);
     }
   }
 }

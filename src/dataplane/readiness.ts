@@ -1,35 +1,37 @@
 /**
  * When the server is ready. With startup loading on: once startup loading is
- * done, at least one model was found, and every model it tried is READY
- * (MLServer says ready with zero models, which let KServe promote broken
- * revisions). With startup loading off (ModelMesh): as soon as the servers
- * listen.
+ * done and every registered model is READY. A model that failed to load (or
+ * whose settings could not be read) stays registered and keeps the server
+ * not ready; a model unloaded on purpose is no longer registered and no
+ * longer counts, as in MLServer. If startup found no model at all, the
+ * server is not ready until one loads (MLServer says ready with zero models,
+ * which let KServe promote broken revisions). With startup loading off
+ * (ModelMesh): as soon as the servers listen.
  *
  * @module
  */
 
-/** One model version that startup loading tried. */
-export interface StartupTarget {
-  name: string;
-  version: string;
+/** What readiness needs to know of one registered model version. */
+export interface RegisteredState {
+  readonly state: string;
 }
 
 /** Tracks what readiness depends on; `server.ts` feeds it. */
 export class Readiness {
   readonly #loadAtStartup: boolean;
-  readonly #isReady: (target: StartupTarget) => boolean;
+  readonly #registered: () => readonly RegisteredState[];
   readonly #listeners: ((ready: boolean) => void)[] = [];
   #listening = false;
-  #targets: readonly StartupTarget[] | undefined;
+  #startupFound: number | undefined;
   #last: boolean | undefined;
 
   /**
    * @param loadAtStartup `load_models_at_startup`
-   * @param isReady whether one model version is READY now
+   * @param registered every registered model version, with its state
    */
-  constructor(loadAtStartup: boolean, isReady: (target: StartupTarget) => boolean) {
+  constructor(loadAtStartup: boolean, registered: () => readonly RegisteredState[]) {
     this.#loadAtStartup = loadAtStartup;
-    this.#isReady = isReady;
+    this.#registered = registered;
   }
 
   /** Calls `listener` whenever readiness flips (after `changed()` or a mark). */
@@ -43,9 +45,9 @@ export class Readiness {
     this.changed();
   }
 
-  /** Records the end of startup loading and which models it tried. */
-  markStartupDone(targets: readonly StartupTarget[]): void {
-    this.#targets = targets;
+  /** Records the end of startup loading and how many models it found. */
+  markStartupDone(found: number): void {
+    this.#startupFound = found;
     this.changed();
   }
 
@@ -61,7 +63,9 @@ export class Readiness {
   get ready(): boolean {
     if (!this.#listening) return false;
     if (!this.#loadAtStartup) return true;
-    const targets = this.#targets;
-    return targets !== undefined && targets.length > 0 && targets.every(this.#isReady);
+    if (this.#startupFound === undefined) return false;
+    const registered = this.#registered();
+    if (registered.length === 0) return this.#startupFound > 0;
+    return registered.every((model) => model.state === "READY");
   }
 }

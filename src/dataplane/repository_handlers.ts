@@ -57,13 +57,15 @@ export class RepositoryHandlers {
 
   /**
    * Loads (or reloads) every version of `name` found on disk, and unloads
-   * loaded versions no longer there. Resolves once they are ready.
+   * loaded versions no longer there. Resolves once they are ready. The disk
+   * is read in the name's turn, so loads and unloads apply in arrival order.
    *
+   * @param signal the caller's cancellation: a cancelled load is undone
    * @throws {ModelNotFoundError} when no settings file names the model
    */
-  async load(name: string): Promise<void> {
-    const versions = await this.#options.repository.find(name);
-    await this.#options.registry.sync(name, versions);
+  async load(name: string, signal?: AbortSignal): Promise<void> {
+    const { repository, registry } = this.#options;
+    await registry.load(name, () => repository.find(name), signal);
   }
 
   /**

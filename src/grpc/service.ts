@@ -103,8 +103,9 @@ export function repositoryHandlers(
       const { ready } = decodeRepositoryIndexRequest(bytes);
       return { body: encodeRepositoryIndex(await repository.index(ready)) };
     },
-    RepositoryModelLoad: async (bytes) => {
-      await repository.load(decodeRepositoryModelRequest(bytes).modelName);
+    RepositoryModelLoad: async (bytes, call) => {
+      // ModelMesh cancels a load that takes too long and unloads at once.
+      await repository.load(decodeRepositoryModelRequest(bytes).modelName, cancellationOf(call));
       return { body: new Uint8Array(0) };
     },
     RepositoryModelUnload: async (bytes) => {

@@ -9,6 +9,7 @@
  */
 
 import {
+  CancelledError,
   ModelNotFoundError,
   ModelNotReadyError,
   RuntimeLoadError,
@@ -71,13 +72,58 @@ export class ModelRegistry {
    * @throws the first load failure (the other versions still proceed)
    */
   sync(name: string, versions: readonly ModelSettings[]): Promise<void> {
+    return this.load(name, () => Promise.resolve(versions));
+  }
+
+  /**
+   * Loads `name` from the versions `find` reports, with the lookup inside
+   * the name's turn: loads and unloads of one name run whole and in arrival
+   * order, so an unload sent right after a load (ModelMesh cancelling a load
+   * that took too long) finds the model and unloads it. When `signal` aborts
+   * while the load runs, the load finishes and is then undone: nothing of
+   * that name stays registered.
+   *
+   * @throws {ModelNotFoundError} when `find` knows no such model
+   * @throws {InvalidSettingsError} when its settings cannot be read (the name
+   * is then registered as failed, with the reason)
+   * @throws {CancelledError} when `signal` aborted
+   */
+  load(
+    name: string,
+    find: () => Promise<readonly ModelSettings[]>,
+    signal?: AbortSignal,
+  ): Promise<void> {
     return this.#mutex.run(name, async () => {
+      if (signal?.aborted) throw cancelled(name);
+      let versions: readonly ModelSettings[];
+      try {
+        versions = await find();
+      } catch (err) {
+        this.#recordLookupFailure(name, err);
+        throw err;
+      }
       const wanted = new Set(versions.map(versionOf));
       const stale = [...(this.#models.get(name)?.keys() ?? [])].filter((v) => !wanted.has(v));
       const results = await Promise.allSettled(versions.map((s) => this.#loadOne(s)));
       await Promise.all(stale.map((version) => this.#unloadOne(name, version)));
+      if (signal?.aborted) {
+        await this.#unloadAllVersions(name);
+        throw cancelled(name);
+      }
       const failure = results.find((r) => r.status === "rejected");
       if (failure !== undefined) throw (failure as PromiseRejectedResult).reason;
+    });
+  }
+
+  /**
+   * Registers `name` as failed without trying to load it: its settings file
+   * could not be read. It then counts against readiness and answers "not
+   * ready" (not "not found"), as the index lists it.
+   */
+  fail(name: string, reason: string): Promise<void> {
+    return this.#mutex.run(name, () => {
+      this.#setFailed(name, reason);
+      return Promise.resolve();
     });
   }
 
@@ -90,7 +136,7 @@ export class ModelRegistry {
     return this.#mutex.run(name, async () => {
       const versions = this.#models.get(name);
       if (versions === undefined || versions.size === 0) throw new ModelNotFoundError(name);
-      await Promise.all([...versions.keys()].map((version) => this.#unloadOne(name, version)));
+      await this.#unloadAllVersions(name);
     });
   }
 
@@ -149,6 +195,42 @@ export class ModelRegistry {
     return slot === undefined
       ? undefined
       : { name, version, state: slot.state, reason: slot.reason };
+  }
+
+  async #unloadAllVersions(name: string): Promise<void> {
+    const versions = [...(this.#models.get(name)?.keys() ?? [])];
+    await Promise.all(versions.map((version) => this.#unloadOne(name, version)));
+  }
+
+  /**
+   * A lookup that failed: unreadable settings leave the name registered as
+   * failed with the reason; a name no longer on disk drops its failed entries
+   * (loaded instances keep serving).
+   */
+  #recordLookupFailure(name: string, err: unknown): void {
+    if (err instanceof ModelNotFoundError) {
+      const versions = this.#models.get(name);
+      if (versions === undefined) return;
+      for (const [version, slot] of versions) {
+        if (slot.state === "FAILED") versions.delete(version);
+      }
+      if (versions.size === 0) this.#models.delete(name);
+      this.#changed(name);
+    } else if (err instanceof ServerError) {
+      this.#setFailed(name, err.message);
+    }
+  }
+
+  #setFailed(name: string, reason: string): void {
+    let versions = this.#models.get(name);
+    if (versions === undefined) {
+      versions = new Map();
+      this.#models.set(name, versions);
+    }
+    const slot = versions.get("");
+    if (slot?.handle !== undefined && slot.state === "READY") return; // keeps serving
+    versions.set("", { state: "FAILED", reason });
+    this.#changed(name);
   }
 
   /** Forgets the cached default version of `name` and tells the listener. */
@@ -283,6 +365,10 @@ export function compareVersions(a: string, b: string): number {
     return diff === 0n ? 0 : diff > 0n ? 1 : -1;
   }
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function cancelled(name: string): CancelledError {
+  return new CancelledError(`Loading model ${name} was cancelled; it is not loaded`);
 }
 
 function describeLoadError(name: string, err: unknown): string {

@@ -114,7 +114,7 @@ export const ROUTES: readonly Route<Handler>[] = [
     method: "POST",
     pattern: "/v2/repository/models/:name/load",
     handler: async (context) => {
-      await context.deps.repository.load(modelName(context));
+      await context.deps.repository.load(modelName(context), context.request.signal);
       return empty(200, context.options);
     },
   },

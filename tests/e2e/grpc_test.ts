@@ -446,10 +446,10 @@ Deno.test("grpc.health.v1.Health follows readiness", async () => {
     assert.equal((await call(health, "Check", { service: "" })).response.status, "NOT_SERVING");
     await writeModel(dir.path, "echo", { implementation: RUNTIMES.echo });
     await srv.server.repositoryHandlers.load("echo");
-    // Readiness needs every startup model; with none found at startup it stays false.
+    // None found at startup: ready once one model is loaded and every registered model is.
     assert.equal(
       (await call(health, "Check", { service: "inference.GRPCInferenceService" })).response.status,
-      "NOT_SERVING",
+      "SERVING",
     );
   } finally {
     health.close();
@@ -463,13 +463,16 @@ Deno.test("grpc.health.v1.Health follows readiness", async () => {
   );
   try {
     assert.equal((await call(health2, "Check", { service: "" })).response.status, "SERVING");
+    // A deliberate unload does not make the server unready (Kubernetes would read it as broken).
     await ready.server.repositoryHandlers.unload("echo");
     assert.equal(
       (await call(health2, "Check", { service: "inference.GRPCInferenceService" })).response.status,
-      "NOT_SERVING",
+      "SERVING",
     );
-    await ready.server.repositoryHandlers.load("echo");
-    assert.equal((await call(health2, "Check", { service: "" })).response.status, "SERVING");
+    // A model that fails to load does.
+    await writeModel(dir2.path, "broken", { implementation: RUNTIMES.behaviours("LoadThrows") });
+    await ready.server.repositoryHandlers.load("broken").catch(() => {});
+    assert.equal((await call(health2, "Check", { service: "" })).response.status, "NOT_SERVING");
   } finally {
     health2.close();
   }

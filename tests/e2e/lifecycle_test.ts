@@ -3,6 +3,7 @@
  * models serve, readiness rules, per-model concurrency, timeouts, CORS.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import {
   fixture,
   getJson,
@@ -124,11 +125,20 @@ Deno.test("readiness: not ready without models, ready at once without startup lo
   await t.step("every startup model ready", async () => {
     await using srv = await startServer(dir.path);
     assert.equal((await fetch(`${srv.url}/v2/health/ready`)).status, 200);
-    // Unloading a startup model makes the server not ready; loading it back restores it.
-    await fetch(`${srv.url}/v2/repository/models/echo/unload`, { method: "POST" });
-    assert.equal((await fetch(`${srv.url}/v2/health/ready`)).status, 400);
-    await fetch(`${srv.url}/v2/repository/models/echo/load`, { method: "POST" });
+    // A model unloaded on purpose no longer counts: ready stays 200, as in MLServer.
+    await (await fetch(`${srv.url}/v2/repository/models/echo/unload`, { method: "POST" })).body
+      ?.cancel();
     assert.equal((await fetch(`${srv.url}/v2/health/ready`)).status, 200);
+    await (await fetch(`${srv.url}/v2/repository/models/echo/load`, { method: "POST" })).body
+      ?.cancel();
+    assert.equal((await fetch(`${srv.url}/v2/health/ready`)).status, 200);
+    // A model that fails to load does count.
+    await writeModel(dir.path, "broken", { implementation: RUNTIMES.behaviours("LoadThrows") });
+    const failed = await fetch(`${srv.url}/v2/repository/models/broken/load`, { method: "POST" });
+    assert.equal(failed.status, 500);
+    await failed.body?.cancel();
+    assert.equal((await fetch(`${srv.url}/v2/health/ready`)).status, 400);
+    await Deno.remove(join(dir.path, "broken"), { recursive: true });
   });
 });
 
