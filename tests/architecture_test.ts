@@ -12,6 +12,9 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   "mod.ts": ["*"],
   "server.ts": ["*"],
   cli: ["*"],
+  // The SDK's InferenceClient: retries and timeouts over the two transports
+  // (rest/client.ts, grpc/client.ts), which may not import each other.
+  client: ["rest", "grpc", "protocol", "errors.ts"],
   rest: ["dataplane", "protocol", "errors.ts", "logging.ts", "settings", "metrics"],
   grpc: ["dataplane", "protocol", "errors.ts", "logging.ts", "settings", "metrics"],
   dataplane: [

@@ -47,7 +47,8 @@ export interface DecodedInferRequest {
   raw: boolean;
 }
 
-interface PendingInput {
+/** A tensor message (input or output) whose data is not decoded yet. */
+export interface PendingInput {
   name: string;
   datatype: string;
   shape: number[];
@@ -109,7 +110,8 @@ export function decodeModelInferRequest(buf: Uint8Array): DecodedInferRequest {
   return { request, modelName, modelVersion, raw: raw.length > 0 };
 }
 
-function readInput(buf: Uint8Array, [start, end]: [number, number]): PendingInput {
+/** Reads an input (or output) tensor message: fields 1 to 5 are the same in both. */
+export function readInput(buf: Uint8Array, [start, end]: [number, number]): PendingInput {
   const reader = new ProtoReader(buf, start, end);
   const input: PendingInput = { name: "", datatype: "", shape: [], contents: [] };
   while (!reader.done) {
@@ -141,7 +143,8 @@ function readInput(buf: Uint8Array, [start, end]: [number, number]): PendingInpu
   return input;
 }
 
-function readShape(reader: ProtoReader, wireType: number, shape: number[]): void {
+/** Reads a shape, packed or not. */
+export function readShape(reader: ProtoReader, wireType: number, shape: number[]): void {
   if (wireType === WIRE.LEN) {
     const [start, end] = reader.span();
     const inner = new ProtoReader(reader.buf, start, end);
@@ -156,11 +159,19 @@ function readShape(reader: ProtoReader, wireType: number, shape: number[]): void
   }
 }
 
-/** Turns pending inputs into inputs with data, consuming raw contents in order. */
-function assignData(buf: Uint8Array, pending: PendingInput[], raw: Uint8Array[]): RequestInput[] {
+/**
+ * Turns pending tensors into tensors with data, consuming raw contents in
+ * order. `kind` names them in errors: the client decodes outputs with it.
+ */
+export function assignData(
+  buf: Uint8Array,
+  pending: PendingInput[],
+  raw: Uint8Array[],
+  kind: "input" | "output" = "input",
+): RequestInput[] {
   let nextRaw = 0;
   const inputs = pending.map((input): RequestInput => {
-    const label = `Input '${input.name}'`;
+    const label = `${kind === "input" ? "Input" : "Output"} '${input.name}'`;
     if (!isDatatype(input.datatype)) {
       throw new InvalidRequestError(`${label}: unknown datatype ${JSON.stringify(input.datatype)}`);
     }
@@ -178,11 +189,15 @@ function assignData(buf: Uint8Array, pending: PendingInput[], raw: Uint8Array[])
     if (input.contents.length > 0) {
       data = decodeContents(buf, input.contents, datatype, count, label);
     } else if (nextRaw < raw.length) {
-      data = decodeRawTensor(raw[nextRaw++]!, { name: input.name, datatype, shape: input.shape });
+      data = decodeRawTensor(
+        raw[nextRaw++]!,
+        { name: input.name, datatype, shape: input.shape },
+        label,
+      );
     } else if (count === 0) {
       data = datatype === "BYTES" ? [] : DATATYPE_INFO[datatype].create(0);
     } else {
-      throw new InvalidRequestError(`${label}: no data (set contents or raw_input_contents)`);
+      throw new InvalidRequestError(`${label}: no data (set contents or raw_${kind}_contents)`);
     }
     const decoded: RequestInput = { name: input.name, datatype, shape: input.shape, data };
     if (input.parameters !== undefined) decoded.parameters = input.parameters;
@@ -190,8 +205,8 @@ function assignData(buf: Uint8Array, pending: PendingInput[], raw: Uint8Array[])
   });
   if (nextRaw < raw.length) {
     throw new InvalidRequestError(
-      `Invalid inference request: raw_input_contents has ${raw.length} entries ` +
-        `but only ${nextRaw} inputs have no typed contents`,
+      `Invalid inference ${kind === "input" ? "request" : "response"}: raw_${kind}_contents has ` +
+        `${raw.length} entries but only ${nextRaw} ${kind}s have no typed contents`,
     );
   }
   return inputs;
@@ -218,7 +233,7 @@ function readRequestedOutput(buf: Uint8Array, [start, end]: [number, number]): R
 }
 
 /** Reads one `map<string, InferParameter>` entry into `target`. */
-function readParameterEntry(
+export function readParameterEntry(
   buf: Uint8Array,
   [start, end]: [number, number],
   target: Parameters,
@@ -401,7 +416,8 @@ export function encodeRepositoryIndex(items: readonly RepositoryIndexItem[]): Ui
   return out.finish();
 }
 
-function writeShape(out: ProtoEncoder, field: number, shape: readonly number[]): void {
+/** Writes a packed `repeated int64` shape. */
+export function writeShape(out: ProtoEncoder, field: number, shape: readonly number[]): void {
   if (shape.length === 0) return;
   const packed = new ProtoEncoder();
   for (const dim of shape) packed.int(dim);
@@ -414,7 +430,7 @@ function writeShape(out: ProtoEncoder, field: number, shape: readonly number[]):
  * a parameter cannot hold (objects, lists, null) are left out, as MLServer
  * does.
  */
-function writeParameters(
+export function writeParameters(
   out: ProtoEncoder,
   field: number,
   parameters: Parameters | undefined,

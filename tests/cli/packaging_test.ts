@@ -65,7 +65,7 @@ Deno.test("renderDockerfile() layers each folder shape on the server image", asy
     "a deno.json of what the server provides (mlserver init's) needs no rebuild",
     async () => {
       const root = join(dir.path, "scaffold");
-      for (const [path, text] of Object.entries(scaffoldFiles(serverConfig.imports.zod))) {
+      for (const [path, text] of Object.entries(scaffoldFiles({ zod: serverConfig.imports.zod }))) {
         await Deno.mkdir(join(root, path, ".."), { recursive: true });
         await Deno.writeTextFile(join(root, path), text);
       }
