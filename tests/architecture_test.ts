@@ -48,6 +48,8 @@ const PACKAGE_OWNERS: Readonly<Record<string, readonly string[]>> = {
   "@grpc/proto-loader": ["grpc"],
   "@grpc/reflection": ["grpc"],
   "grpc-health-check": ["grpc"],
+  // The progress bar of `mlserver infer`.
+  "cli-progress": ["cli"],
 };
 // Test-only packages (protobufjs, yaml) never appear in src/: unlisted above.
 
