@@ -18,64 +18,11 @@ import type {
   ServerMetadata,
 } from "../protocol/types.ts";
 import { RestTransport } from "../rest/client.ts";
+import { type Attempt, sleep, startAttempt } from "./attempt.ts";
+import type { CallOptions, InferenceClientOptions, InferOptions } from "./options.ts";
 import { parseTarget, type Target } from "./target.ts";
 
-/** A retry about to happen. */
-export interface RetryInfo {
-  /** The failed attempt, from 1. */
-  attempt: number;
-  /** Why it failed. */
-  error: InferenceClientError;
-  /** Milliseconds before the next attempt. */
-  delay: number;
-}
-
-/** How a client connects and behaves; every field but `url` is optional. */
-export interface InferenceClientOptions {
-  /**
-   * `http://host:port`, `https://host:port` (REST), `grpc://host:port`,
-   * `grpcs://host:port` (gRPC with TLS), or `host:port` with `transport`.
-   */
-  url: string;
-  /** For a `host:port` url: `"rest"` (default) or `"grpc"`. */
-  transport?: "rest" | "grpc" | undefined;
-  /** With a `host:port` url: use TLS. */
-  ssl?: boolean | undefined;
-  /** gRPC over TLS: accept any certificate (Deno's fetch always checks them). */
-  insecure?: boolean | undefined;
-  /** PEM certificates of authorities to trust, for a server with its own CA. */
-  caCerts?: readonly string[] | undefined;
-  /** Headers (REST) or metadata (gRPC) sent with every call. */
-  headers?: Readonly<Record<string, string>> | undefined;
-  /** Milliseconds each attempt of a call may take; default 60,000; 0 for no limit. */
-  timeout?: number | undefined;
-  /** Attempts after the first, for failures that may pass (see `InferenceClientError.retryable`); default 0. */
-  retries?: number | undefined;
-  /** Milliseconds before the first retry, doubled for each next one (at most 30 s), with jitter; default 100. */
-  retryDelay?: number | undefined;
-  /** Told of every retry before its wait. */
-  onRetry?: ((info: RetryInfo) => void) | undefined;
-}
-
-/** Options of one call. */
-export interface CallOptions {
-  /** Headers for this call, over the client's. */
-  headers?: Readonly<Record<string, string>> | undefined;
-  /** Ends the call (and its retries). */
-  signal?: AbortSignal | undefined;
-  /** Milliseconds for each attempt of this call. */
-  timeout?: number | undefined;
-  /** The model version; else the model's default version. */
-  version?: string | undefined;
-  /** Retries for this call. */
-  retries?: number | undefined;
-}
-
-/** Options of an inference call. */
-export interface InferOptions extends CallOptions {
-  /** Tensors as bytes: REST's binary tensor extension (outputs too), gRPC raw contents. */
-  binary?: boolean | undefined;
-}
+export type { CallOptions, InferenceClientOptions, InferOptions, RetryInfo } from "./options.ts";
 
 const MAX_DELAY = 30_000;
 
@@ -196,7 +143,7 @@ export class InferenceClient implements Disposable {
     const binary = options.binary === true;
     const transport = await this.#connect();
     for (let attempt = 0;; attempt++) {
-      const call = this.#prepare({ ...options, timeout: options.timeout ?? 0 });
+      const call = this.#attempt({ ...options, timeout: options.timeout ?? 0 });
       let answered = false;
       try {
         const source = single ? once(requests as InferenceRequest) : toAsync(requests);
@@ -263,7 +210,7 @@ export class InferenceClient implements Disposable {
     const transport = await this.#connect();
     const retries = this.#retries(options);
     for (let attempt = 0;; attempt++) {
-      const call = this.#prepare(options);
+      const call = this.#attempt(options);
       try {
         return await run(transport, call);
       } catch (err) {
@@ -278,6 +225,16 @@ export class InferenceClient implements Disposable {
   #retries(options: CallOptions): number {
     const retries = options.retries ?? this.#options.retries ?? 0;
     return Number.isFinite(retries) && retries > 0 ? Math.floor(retries) : 0;
+  }
+
+  #attempt(options: CallOptions): Attempt {
+    return startAttempt({
+      timeout: options.timeout ?? this.#options.timeout ?? 60_000,
+      what: this.#options.url,
+      headers: [this.#options.headers, options.headers],
+      signal: options.signal,
+      version: options.version,
+    });
   }
 
   /** Whether to try again; if so, reports the retry and waits for it. */
@@ -297,44 +254,6 @@ export class InferenceClient implements Disposable {
     await sleep(delay, signal);
     return true;
   }
-
-  /** One attempt's headers and signal (the caller's, plus the timeout), and how to explain its failure. */
-  #prepare(options: CallOptions): TransportCall & {
-    explain(err: unknown): unknown;
-    dispose(): void;
-  } {
-    const timeout = options.timeout ?? this.#options.timeout ?? 60_000;
-    const controller = new AbortController();
-    const onAbort = (): void => controller.abort(options.signal?.reason);
-    if (options.signal?.aborted) onAbort();
-    else options.signal?.addEventListener("abort", onAbort, { once: true });
-    const timer = timeout > 0 && Number.isFinite(timeout)
-      ? setTimeout(() => {
-        controller.abort(
-          new InferenceClientError(
-            `The call to ${this.#options.url} timed out after ${timeout} ms`,
-            {
-              retryable: true,
-            },
-          ),
-        );
-      }, timeout)
-      : undefined;
-    const headers: Record<string, string> = {};
-    for (const source of [this.#options.headers, options.headers]) {
-      for (const [key, value] of Object.entries(source ?? {})) headers[key.toLowerCase()] = value;
-    }
-    return {
-      headers,
-      signal: controller.signal,
-      version: options.version,
-      explain: (err) => (controller.signal.aborted ? controller.signal.reason : err),
-      dispose: () => {
-        clearTimeout(timer);
-        options.signal?.removeEventListener("abort", onAbort);
-      },
-    };
-  }
 }
 
 function isIterable(value: unknown): value is AsyncIterable<unknown> | Iterable<unknown> {
@@ -350,20 +269,4 @@ async function* toAsync(
   requests: AsyncIterable<InferenceRequest> | Iterable<InferenceRequest>,
 ): AsyncGenerator<InferenceRequest> {
   yield* requests;
-}
-
-/** Waits, unless the signal ends the wait (then rejects with its reason). */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
