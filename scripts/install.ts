@@ -136,8 +136,14 @@ async function main(args: string[]): Promise<void> {
       join(REPO, "deno.json"),
       join(REPO, "main.ts"),
     ],
+    // Its notes (protobufjs's install script is not run: nothing here needs it) are noise.
+    stdout: "piped",
+    stderr: "piped",
   }).output();
-  if (!cached.success) throw new Error("deno cache failed: the packages of deno.lock are missing");
+  if (!cached.success) {
+    const detail = new TextDecoder().decode(cached.stderr).trim();
+    throw new Error(`Cannot cache the packages of deno.lock: ${detail}`);
+  }
   await Deno.mkdir(bin, { recursive: true });
   const deno = await provideDeno(join(bin, "deno"), self);
   const shim = join(bin, "mlserver");

@@ -23,6 +23,8 @@ export function scaffoldFiles(
         compilerOptions,
         fmt: { lineWidth: 100, exclude: [`${SDK_FOLDER}/`] },
         lint: { exclude: [`${SDK_FOLDER}/`] },
+        // protobufjs (under grpc-js) has an install script nothing here needs: denied, Deno does not warn.
+        allowScripts: { deny: ["npm:protobufjs"] },
       },
       null,
       2,
