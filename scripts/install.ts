@@ -45,11 +45,11 @@ function quote(word: string): string {
 
 /** The `mlserver` shell script. */
 export function shimText(
-  deno: string,
-  repo: string,
-  start: { flags: string[]; args: string[] },
-  cli: { flags: string[]; args: string[] },
+  paths: { deno: string; repo: string },
+  tasks: { start: { flags: string[]; args: string[] }; cli: { flags: string[]; args: string[] } },
 ): string {
+  const { deno, repo } = paths;
+  const { start, cli } = tasks;
   const run = (task: { flags: string[]; args: string[] }) =>
     [
       '"$deno" run',
@@ -147,7 +147,7 @@ async function main(args: string[]): Promise<void> {
   await Deno.mkdir(bin, { recursive: true });
   const deno = await provideDeno(join(bin, "deno"), self);
   const shim = join(bin, "mlserver");
-  await Deno.writeTextFile(shim, shimText(deno, REPO, start, cli));
+  await Deno.writeTextFile(shim, shimText({ deno, repo: REPO }, { start, cli }));
   await Deno.chmod(shim, 0o755);
   console.log(`Installed ${shim} (Deno ${DENO_VERSION}: ${deno})`);
   const onPath = (Deno.env.get("PATH") ?? "").split(":").includes(bin);

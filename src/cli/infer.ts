@@ -24,7 +24,7 @@ export async function inferCommand(
   const options = parseInferOptions(args, env);
   const total = await countLines(options.inputPath);
   const tty = Deno.stderr.isTerminal();
-  const progress = await createProgress(total, tty);
+  const progress = await createProgress(total, { tty });
   const say = (line: string) => progress.log(line);
   if (options.verbosity >= 1) {
     say(

@@ -25,20 +25,19 @@ const encoder = new TextEncoder();
 /**
  * The display for `total` requests.
  *
- * @param tty whether standard error is a terminal
- * @param now the clock (milliseconds), for the rate
+ * @param options `tty`: whether standard error is a terminal; `now`: the clock (ms), for the rate
  */
 export async function createProgress(
   total: number,
-  tty: boolean,
-  now: () => number = performance.now.bind(performance),
+  options: { tty: boolean; now?: () => number },
 ): Promise<Progress> {
+  const now = options.now ?? performance.now.bind(performance);
   const started = now();
   const rate = (done: number): string => {
     const seconds = (now() - started) / 1000;
     return seconds > 0 ? (done / seconds).toFixed(1) : "0.0";
   };
-  if (!tty) return plainProgress(total, rate);
+  if (!options.tty) return plainProgress(total, rate);
   // @ts-types="@types/cli-progress"
   const { default: cliProgress } = await import("cli-progress");
   const bars = new cliProgress.MultiBar({

@@ -78,7 +78,7 @@ export class InferenceClient implements Disposable {
    * @throws {TypeError} for a url that is not one of the forms above
    */
   constructor(options: InferenceClientOptions) {
-    this.#target = parseTarget(options.url, options.transport, options.ssl === true);
+    this.#target = parseTarget(options.url, { transport: options.transport, ssl: options.ssl });
     this.#options = options;
   }
 

@@ -25,15 +25,15 @@ const SCHEMES: Readonly<Record<string, { transport: "rest" | "grpc"; ssl: boolea
  * Parses a client url.
  *
  * @param url with a scheme, or `host:port` (MLServer's `--url` form)
- * @param transport for `host:port`: the transport (default REST)
- * @param ssl for `host:port`: TLS
+ * @param options for `host:port`: the transport (default REST) and TLS
  * @throws {TypeError} for a url that is none of these, or a scheme that contradicts `transport`
  */
 export function parseTarget(
   url: string,
-  transport: "rest" | "grpc" | undefined,
-  ssl: boolean,
+  options: { transport?: "rest" | "grpc" | undefined; ssl?: boolean | undefined } = {},
 ): Target {
+  const { transport } = options;
+  const ssl = options.ssl === true;
   const scheme = /^([a-z][a-z0-9+.-]*:)\/\//i.exec(url)?.[1]?.toLowerCase();
   if (scheme === undefined) {
     if (!/^(\[[0-9a-f:.]+\]|[^\s/:[\]]+)(:\d+)?$/i.test(url)) {

@@ -98,7 +98,11 @@ export class GrpcTransport implements ClientTransport {
     request: InferenceRequest,
     call: InferCall,
   ): Promise<InferenceResponse> {
-    const { body } = encodeModelInferRequest({ name, version: call.version }, request, call.binary);
+    const { body } = encodeModelInferRequest(request, {
+      name,
+      version: call.version,
+      raw: call.binary,
+    });
     return decoded(decodeModelInferResponse, await this.#unary("ModelInfer", body, call));
   }
 
@@ -233,11 +237,11 @@ async function writeAll(
   // The first message fixes the answer form for the whole call: keep it.
   let raw: boolean | undefined;
   for await (const request of requests) {
-    const encoded = encodeModelInferRequest(
-      { name, version: call.version },
-      request,
-      raw ?? call.binary,
-    );
+    const encoded = encodeModelInferRequest(request, {
+      name,
+      version: call.version,
+      raw: raw ?? call.binary,
+    });
     raw ??= encoded.raw;
     if (!stream.write(encoded.body)) {
       await new Promise<void>((resolve) => stream.once("drain", resolve));

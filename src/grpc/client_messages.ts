@@ -39,14 +39,14 @@ import { ProtoEncoder, ProtoReader, WIRE } from "./wire.ts";
  * request raw.
  */
 export function encodeModelInferRequest(
-  model: { name: string; version?: string | undefined },
   request: InferenceRequest,
-  raw: boolean,
+  options: { name: string; version?: string | undefined; raw: boolean },
 ): { body: Uint8Array; raw: boolean } {
-  const asRaw = raw || request.inputs.some((input) => CONTENTS_FIELD[input.datatype] === undefined);
+  const asRaw = options.raw ||
+    request.inputs.some((input) => CONTENTS_FIELD[input.datatype] === undefined);
   const out = new ProtoEncoder()
-    .string(1, model.name)
-    .string(2, model.version ?? "")
+    .string(1, options.name)
+    .string(2, options.version ?? "")
     .string(3, request.id ?? "");
   writeParameters(out, 4, request.parameters);
   const rawContents: Uint8Array[] = [];
