@@ -60,7 +60,17 @@ export async function runInfer(options: InferOptions, deps: InferDeps): Promise<
   let read = 0;
   const window = Math.max(4 * options.workers * options.batchSize, 64);
   let wakeReader: (() => void) | undefined;
-  let writing = Promise.resolve();
+  // Lines finished while a write is under way go out together in the next one.
+  let unwritten = "";
+  let writing: Promise<void> | undefined;
+  const flush = async (): Promise<void> => {
+    while (unwritten !== "") {
+      const text = unwritten;
+      unwritten = "";
+      await deps.write(text);
+    }
+    writing = undefined;
+  };
   const log = (level: number, line: string) => {
     if (options.verbosity >= level) deps.progress.log(line);
   };
@@ -76,7 +86,8 @@ export async function runInfer(options: InferOptions, deps: InferDeps): Promise<
       else summary.failed++;
     }
     if (chunk === "") return;
-    writing = writing.then(() => deps.write(chunk));
+    unwritten += chunk;
+    writing ??= flush();
     deps.progress.update(nextToWrite, { retries: deps.retries.count, failed: summary.failed });
     wakeReader?.();
   };
@@ -98,6 +109,7 @@ export async function runInfer(options: InferOptions, deps: InferDeps): Promise<
   };
   await Promise.all(Array.from({ length: options.workers }, (_, id) => worker(id)));
   await writing;
+  await flush();
   summary.total = nextToWrite;
   summary.retries = deps.retries.count;
   return summary;

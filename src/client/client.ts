@@ -53,6 +53,14 @@ const MAX_DELAY = 30_000;
  * console.assert(response.outputs[0]!.data instanceof BigInt64Array);
  * ```
  *
+ * @example gRPC: nothing listening is a failure without an answer, so retryable
+ * ```ts
+ * import { InferenceClient, InferenceClientError } from "mlserver";
+ * using client = new InferenceClient({ url: "grpc://127.0.0.1:9", timeout: 5_000 });
+ * const err = await client.ready().catch((e) => e);
+ * console.assert(err instanceof InferenceClientError && err.retryable && client.transport === "grpc");
+ * ```
+ *
  * @example A failure that may pass is retried, then reported
  * ```ts
  * import { InferenceClient, InferenceClientError } from "mlserver";
