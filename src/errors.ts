@@ -310,6 +310,58 @@ export class RequestTooLargeError extends ServerError {
   override readonly grpcCode = GrpcStatus.RESOURCE_EXHAUSTED;
 }
 
+/** HTTP statuses a client may retry: the server may answer differently next time. */
+const TRANSIENT_STATUS: ReadonlySet<number> = new Set([408, 429, 502, 503, 504]);
+/** gRPC codes a client may retry (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED). */
+const TRANSIENT_CODE: ReadonlySet<number> = new Set([
+  GrpcStatus.UNAVAILABLE,
+  GrpcStatus.DEADLINE_EXCEEDED,
+  GrpcStatus.ABORTED,
+]);
+
+/**
+ * A call of the inference client failed: the server answered with an error
+ * (`status` on REST, `grpcCode` on gRPC), or no answer came (`retryable`:
+ * the connection failed or the call timed out).
+ *
+ * @example Tell a model that is missing from a busy server
+ * ```ts
+ * import { InferenceClientError } from "mlserver";
+ * const missing = new InferenceClientError("Model iris not found", { status: 404 });
+ * const busy = new InferenceClientError("Model iris is overloaded", { grpcCode: 14 });
+ * console.assert(!missing.retryable && busy.retryable);
+ * ```
+ */
+export class InferenceClientError extends Error {
+  /** The HTTP status of the answer (REST), when one came. */
+  readonly status: number | undefined;
+  /** The gRPC status code of the answer (gRPC), when one came. */
+  readonly grpcCode: number | undefined;
+  /**
+   * Whether the same call may succeed later: no answer came, or a transient
+   * one (HTTP 408, 429, 502, 503, 504; gRPC UNAVAILABLE, DEADLINE_EXCEEDED,
+   * ABORTED). A 500 or INTERNAL is a runtime's error, not retried.
+   */
+  readonly retryable: boolean;
+
+  /**
+   * @param message the server's message, or what failed
+   * @param options the status or code, `retryable` for failures without an answer, `cause`
+   */
+  constructor(
+    message: string,
+    options: ErrorOptions & { status?: number; grpcCode?: number; retryable?: boolean } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "InferenceClientError";
+    this.status = options.status;
+    this.grpcCode = options.grpcCode;
+    this.retryable = options.retryable ??
+      ((options.status !== undefined && TRANSIENT_STATUS.has(options.status)) ||
+        (options.grpcCode !== undefined && TRANSIENT_CODE.has(options.grpcCode)));
+  }
+}
+
 /** The HTTP status for any thrown value. */
 export function statusOf(err: unknown): number {
   return err instanceof ServerError ? err.status : 500;

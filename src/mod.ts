@@ -7,7 +7,8 @@
  *
  * A runtime extends `MLModel`, implements `load()` and `predict()`, and is
  * named by `implementation` in `model-settings.json` (or
- * `MLSERVER_MODEL_IMPLEMENTATION`) as `module.Class`.
+ * `MLSERVER_MODEL_IMPLEMENTATION`) as `module.Class`. `InferenceClient`
+ * calls a running server over REST or gRPC.
  *
  * @module
  */
@@ -26,6 +27,7 @@ export {
   DeadlineExceededError,
   GrpcStatus,
   type GrpcStatusCode,
+  InferenceClientError,
   InferenceError,
   InvalidModelUriError,
   InvalidRequestError,
@@ -46,9 +48,11 @@ export type {
   ModelMetadata,
   OutputData,
   Parameters,
+  RepositoryIndexItem,
   RequestInput,
   RequestOutput,
   ResponseOutput,
+  ServerMetadata,
 } from "./protocol/types.ts";
 export type { BytesElement, Datatype, TensorData, TypedArray } from "./protocol/datatypes.ts";
 export {
@@ -74,3 +78,10 @@ export { Base64Codec } from "./codecs/base64.ts";
 export { DatetimeCodec } from "./codecs/datetime.ts";
 export { NumpyRequestCodec, StringRequestCodec } from "./codecs/request.ts";
 export { PandasCodec, PandasJsonCodec } from "./codecs/pandas.ts";
+export {
+  type CallOptions,
+  InferenceClient,
+  type InferenceClientOptions,
+  type InferOptions,
+  type RetryInfo,
+} from "./client/client.ts";

@@ -66,6 +66,13 @@ const STATED: readonly { from: string; to: string; why: string }[] = [
     to: "../deno.json",
     why: "init writes the dependency versions into a new project",
   },
+  // The SDK's InferenceClient: retries, timeouts and typed arrays over the two
+  // transports' clients (rest/client.ts, grpc/client.ts), which may not import
+  // each other; a client, so nothing of the server side.
+  { from: "client", to: "rest", why: "the REST transport of the client" },
+  { from: "client", to: "grpc", why: "the gRPC transport of the client" },
+  { from: "client", to: "protocol", why: "the protocol types and tensor codecs it sends" },
+  { from: "client", to: "errors.ts", why: "InferenceClientError" },
 ];
 
 /** npm packages and the only src/ areas that may import them. */
@@ -75,6 +82,8 @@ const PACKAGE_OWNERS: Readonly<Record<string, readonly string[]>> = {
   "@grpc/proto-loader": ["grpc"],
   "@grpc/reflection": ["grpc"],
   "grpc-health-check": ["grpc"],
+  // The progress bar of `mlserver infer`.
+  "cli-progress": ["cli"],
 };
 // Test-only packages (protobufjs, yaml) never appear in src/: unlisted above.
 

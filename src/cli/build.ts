@@ -31,37 +31,58 @@ Options:
 export const BUILDERS = ["docker", "podman", "buildah"] as const;
 type Builder = typeof BUILDERS[number];
 
-/** Whether a command runs (and exits 0) with these arguments. */
-async function works(command: string, args: string[]): Promise<boolean> {
+/** How a command ran: not at all (not installed), or its exit status and first error line. */
+async function probe(
+  command: string,
+  args: string[],
+): Promise<{ found: boolean; success: boolean; error: string }> {
   try {
-    const { success } = await new Deno.Command(command, { args, stdout: "null", stderr: "null" })
-      .output();
-    return success;
+    const { success, stderr } = await new Deno.Command(command, {
+      args,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const error = new TextDecoder().decode(stderr).trim().split("\n")[0] ?? "";
+    return { found: true, success, error };
   } catch {
-    return false;
+    return { found: false, success: false, error: "" };
   }
+}
+
+/** The error for a docker client whose daemon does not answer. */
+function noDaemon(error: string, alternatives: boolean): Error {
+  return new Error(
+    `docker is installed but there is no running Docker daemon (docker info: ${
+      error || "failed"
+    }): start the daemon` + (alternatives ? ", or install Podman or Buildah" : ""),
+  );
 }
 
 /**
  * The builder to use: the one asked for, else docker if its daemon answers,
  * else podman, else buildah.
  *
- * @throws {Error} when none is installed
+ * @throws {Error} when none is installed, or docker is but its daemon does not answer
  */
 export async function findBuilder(preferred?: string): Promise<Builder> {
   if (preferred !== undefined) {
     if (!(BUILDERS as readonly string[]).includes(preferred)) {
       throw new UsageError(`--builder must be one of ${BUILDERS.join(", ")}, got '${preferred}'`);
     }
-    if (!(await works(preferred, ["--version"]))) {
-      throw new Error(`The builder '${preferred}' is not installed`);
+    const version = await probe(preferred, ["--version"]);
+    if (!version.success) throw new Error(`The builder '${preferred}' is not installed`);
+    if (preferred === "docker") {
+      const info = await probe("docker", ["info"]);
+      if (!info.success) throw noDaemon(info.error, false);
     }
     return preferred as Builder;
   }
   // The docker client can be present without a daemon: ask the daemon.
-  if (await works("docker", ["info"])) return "docker";
-  if (await works("podman", ["--version"])) return "podman";
-  if (await works("buildah", ["--version"])) return "buildah";
+  const docker = await probe("docker", ["info"]);
+  if (docker.success) return "docker";
+  if ((await probe("podman", ["--version"])).success) return "podman";
+  if ((await probe("buildah", ["--version"])).success) return "buildah";
+  if (docker.found) throw noDaemon(docker.error, true);
   throw new Error(
     "No container builder found: install Docker (with its daemon running), Podman or Buildah " +
       "(looked for docker, podman and buildah on PATH)",

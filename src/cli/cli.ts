@@ -1,6 +1,6 @@
 /**
- * The command line: `start`, `--version`, `--help` (and each command's
- * `--help`). Returns the exit code: 0 normal stop, 1 runtime failure, 2 usage
+ * The command line: `start`, `dockerfile`, `build`, `init`, `infer`,
+ * `--version`, `--help` (and each command's `--help`). Returns the exit code: 0 normal stop, 1 runtime failure, 2 usage
  * or settings error.
  *
  * @module
@@ -11,6 +11,7 @@ import { VERSION } from "../version.ts";
 import { UsageError } from "./args.ts";
 import { BUILD_HELP, buildCommand } from "./build.ts";
 import { DOCKERFILE_HELP, dockerfileCommand } from "./dockerfile.ts";
+import { INFER_HELP, inferCommand } from "./infer.ts";
 import { INIT_HELP, initCommand } from "./init.ts";
 import { START_HELP, startCommand } from "./start.ts";
 
@@ -26,6 +27,7 @@ Commands:
   dockerfile FOLDER        Write a Dockerfile packaging FOLDER with the server
   build FOLDER -t TAG      Build an image of FOLDER (docker, podman or buildah)
   init [DIR]               Create a custom-runtime project
+  infer -m MODEL -i IN -o OUT  Send a file of requests to a server, in batches
 
 Options:
   -h, --help         Show help (also: mlserver <command> --help)
@@ -43,6 +45,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   dockerfile: { help: DOCKERFILE_HELP, run: dockerfileCommand },
   build: { help: BUILD_HELP, run: buildCommand },
   init: { help: INIT_HELP, run: initCommand },
+  infer: { help: INFER_HELP, run: inferCommand },
 };
 
 /**

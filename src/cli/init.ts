@@ -8,6 +8,7 @@
 
 import { dirname, join } from "node:path";
 import denoConfig from "../../deno.json" with { type: "json" };
+import { VERSION } from "../version.ts";
 import { parseCommandArgs, UsageError } from "./args.ts";
 import { scaffoldFiles, SDK_FOLDER } from "./scaffold.ts";
 
@@ -20,6 +21,7 @@ offline; existing files are never overwritten unless --force.
 
 Options:
   --force       Overwrite existing files
+  --sdk         Only rewrite the SDK copy (.mlserver/sdk/), after an upgrade
   -h, --help    Show this help
 `;
 
@@ -43,14 +45,45 @@ export async function sdkSources(): Promise<Map<string, string>> {
   return files;
 }
 
+const BARE_IMPORT = /(?:from|import)\s*\(?\s*["']([^."'][^"']*)["']/g;
+
+/**
+ * The import-map entries the SDK copy needs: the server's own entries for the
+ * packages its files import (zod, grpc-js), so the project resolves them as
+ * the server does.
+ */
+export function sdkImports(texts: Iterable<string>): Record<string, string> {
+  const imports: Record<string, string> = {};
+  const known: Readonly<Record<string, string>> = denoConfig.imports;
+  for (const text of texts) {
+    for (const match of text.matchAll(BARE_IMPORT)) {
+      const name = match[1]!;
+      if (name !== "mlserver" && known[name] !== undefined) imports[name] = known[name];
+    }
+  }
+  return Object.fromEntries(Object.entries(imports).sort(([a], [b]) => a.localeCompare(b)));
+}
+
 /** Runs `init`. */
 export async function initCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, { force: { type: "boolean" } });
+  const { values, positionals } = parseCommandArgs(args, {
+    force: { type: "boolean" },
+    sdk: { type: "boolean" },
+  });
   if (positionals.length > 1) throw new UsageError(`init takes one DIR, got ${positionals.length}`);
   const root = positionals[0] ?? ".";
-  const files: Record<string, string> = scaffoldFiles(denoConfig.imports.zod);
-  for (const [path, text] of await sdkSources()) files[`${SDK_FOLDER}/${path}`] = text;
-  if (values.force !== true) {
+  const sdk = await sdkSources();
+  const files: Record<string, string> = scaffoldFiles(
+    sdkImports(sdk.values()),
+    denoConfig.compilerOptions,
+  );
+  for (const [path, text] of sdk) files[`${SDK_FOLDER}/${path}`] = text;
+  if (values.sdk === true) {
+    await Deno.remove(join(root, SDK_FOLDER), { recursive: true }).catch(() => {});
+    for (const path of Object.keys(files)) {
+      if (!path.startsWith(`${SDK_FOLDER}/`)) delete files[path];
+    }
+  } else if (values.force !== true) {
     const existing: string[] = [];
     for (const path of Object.keys(files)) {
       try {
@@ -73,8 +106,14 @@ export async function initCommand(args: string[]): Promise<number> {
     await Deno.mkdir(dirname(join(root, path)), { recursive: true });
     await Deno.writeTextFile(join(root, path), text);
   }
+  if (values.sdk === true) {
+    console.log(`Wrote the SDK of mlserver ${VERSION} to ${join(root, SDK_FOLDER)}`);
+    return 0;
+  }
   console.log(
-    `Created a custom-runtime project in ${root}. Next: cd ${root} && deno test --allow-read`,
+    `Created a custom-runtime project in ${root}. Next:\n` +
+      `  cd ${root}\n  deno task test            # its test\n` +
+      `  mlserver start models     # serve it on http://localhost:8080`,
   );
   return 0;
 }

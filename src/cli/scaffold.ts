@@ -10,13 +10,21 @@
 export const SDK_FOLDER = ".mlserver/sdk";
 
 /** The scaffold's files (paths relative to the project) besides the SDK copy. */
-export function scaffoldFiles(zodSpecifier: string): Record<string, string> {
+export function scaffoldFiles(
+  sdkImports: Readonly<Record<string, string>>,
+  compilerOptions: Readonly<Record<string, unknown>> = { strict: true },
+): Record<string, string> {
   return {
     "deno.json": JSON.stringify(
       {
-        imports: { mlserver: `./${SDK_FOLDER}/mod.ts`, zod: zodSpecifier },
+        imports: { mlserver: `./${SDK_FOLDER}/mod.ts`, ...sdkImports },
         tasks: { test: "deno test --allow-read" },
-        compilerOptions: { strict: true },
+        // The server's own settings: the SDK copy is checked and formatted as in its repository.
+        compilerOptions,
+        fmt: { lineWidth: 100, exclude: [`${SDK_FOLDER}/`] },
+        lint: { exclude: [`${SDK_FOLDER}/`] },
+        // protobufjs (under grpc-js) has an install script nothing here needs: denied, Deno does not warn.
+        allowScripts: { deny: ["npm:protobufjs"] },
       },
       null,
       2,
@@ -75,7 +83,9 @@ export class MyModel extends MLModel {
     const x = this.decode(input, "np") as Tensor;
     const [rows, columns] = x.shape;
     if (x.shape.length !== 2 || columns !== weights.length) {
-      throw new InferenceError(\`Input 'x' must have shape [N, \${weights.length}], got [\${x.shape}]\`);
+      throw new InferenceError(
+        \`Input 'x' must have shape [N, \${weights.length}], got [\${x.shape}]\`,
+      );
     }
     const data = x.data as Float32Array;
     const y = new Float32Array(rows!);
@@ -106,7 +116,12 @@ Deno.test("MyModel computes x . weights + bias per row", async () => {
   const model = new MyModel(settings);
   assert.equal(await model.load(), true);
   const response = await model.predict({
-    inputs: [{ name: "x", datatype: "FP32", shape: [2, 3], data: new Float32Array([1, 2, 3, 0, 0, 0]) }],
+    inputs: [{
+      name: "x",
+      datatype: "FP32",
+      shape: [2, 3],
+      data: new Float32Array([1, 2, 3, 0, 0, 0]),
+    }],
   });
   const y = response.outputs[0]!;
   assert.deepEqual(y.shape, [2, 1]);
@@ -117,7 +132,9 @@ Deno.test("MyModel rejects inputs of the wrong shape", async () => {
   const model = new MyModel(settings);
   await model.load();
   await assert.rejects(
-    model.predict({ inputs: [{ name: "x", datatype: "FP32", shape: [1, 2], data: new Float32Array(2) }] }),
+    model.predict({
+      inputs: [{ name: "x", datatype: "FP32", shape: [1, 2], data: new Float32Array(2) }],
+    }),
     { name: "InferenceError" },
   );
 });
@@ -130,18 +147,34 @@ A custom runtime for mlserver-deno, made by \`mlserver init\`.
 - \`models/my-model/my_model.ts\`: the runtime (a class with \`load()\` and \`predict()\`).
 - \`models/my-model/model-settings.json\`: names the model and its implementation.
 - \`models/my-model/model.json\`: the model file \`load()\` reads.
-- \`my_model_test.ts\`: its test. \`.mlserver/sdk/\`: a copy of the SDK the test imports as
-  \`"mlserver"\` (the server gives the real one to your module when it runs).
+- \`my_model_test.ts\`: its test. \`.mlserver/sdk/\`: a copy of the SDK the test imports as \`"mlserver"\`
+  (the server gives its own to your module when it runs; \`mlserver init --sdk\` refreshes the copy
+  after an upgrade).
 
 \`\`\`sh
-deno test --allow-read              # run the test
+deno task test                      # run the test
 mlserver start models               # serve it: http://localhost:8080/v2/models/my-model/infer
 mlserver build . -t my-model:latest # an image with the server and this folder
 \`\`\`
 
-A request:
+A request, with curl or with \`mlserver infer\` (one V2 request per line of a file):
 
 \`\`\`sh
-curl -s localhost:8080/v2/models/my-model/infer -d '{"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 3], "data": [1, 2, 3]}]}'
+curl -s localhost:8080/v2/models/my-model/infer \\
+  -d '{"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 3], "data": [1, 2, 3]}]}'
+echo '{"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 3], "data": [1, 2, 3]}]}' > requests.jsonl
+mlserver infer -m my-model -i requests.jsonl -o responses.jsonl
+\`\`\`
+
+From TypeScript, \`InferenceClient\` (REST or gRPC) comes with the SDK:
+
+\`\`\`ts
+import { InferenceClient } from "mlserver";
+
+using client = new InferenceClient({ url: "http://localhost:8080" });
+const response = await client.infer("my-model", {
+  inputs: [{ name: "x", datatype: "FP32", shape: [1, 3], data: new Float32Array([1, 2, 3]) }],
+});
+console.log(response.outputs[0]!.data); // Float32Array(1) [ 4.75 ]
 \`\`\`
 `;

@@ -8,7 +8,7 @@
  */
 
 import { InvalidRequestError } from "../errors.ts";
-import { DATATYPE_INFO, elementCount, MAX_DIMENSIONS } from "../protocol/datatypes.ts";
+import { DATATYPE_INFO, elementCount, isDatatype, MAX_DIMENSIONS } from "../protocol/datatypes.ts";
 import {
   checkEnvelope,
   type Envelope,
@@ -47,7 +47,8 @@ export interface DecodedInferRequest {
   raw: boolean;
 }
 
-interface PendingInput {
+/** A tensor message (input or output) whose data is not decoded yet. */
+export interface PendingInput {
   name: string;
   datatype: string;
   shape: number[];
@@ -111,7 +112,8 @@ export function decodeModelInferRequest(buf: Uint8Array): DecodedInferRequest {
   return { request, modelName, modelVersion, raw: raw.length > 0 };
 }
 
-function readInput(buf: Uint8Array, [start, end]: [number, number]): PendingInput {
+/** Reads an input (or output) tensor message: fields 1 to 5 are the same in both. */
+export function readInput(buf: Uint8Array, [start, end]: [number, number]): PendingInput {
   const reader = new ProtoReader(buf, start, end);
   const input: PendingInput = { name: "", datatype: "", shape: [], contents: [] };
   while (!reader.done) {
@@ -143,7 +145,8 @@ function readInput(buf: Uint8Array, [start, end]: [number, number]): PendingInpu
   return input;
 }
 
-function readShape(reader: ProtoReader, wireType: number, shape: number[]): void {
+/** Reads a shape, packed or not. */
+export function readShape(reader: ProtoReader, wireType: number, shape: number[]): void {
   if (wireType === WIRE.LEN) {
     const [start, end] = reader.span();
     const inner = new ProtoReader(reader.buf, start, end);
@@ -158,12 +161,22 @@ function readShape(reader: ProtoReader, wireType: number, shape: number[]): void
   }
 }
 
-/** Turns pending inputs into inputs with data, consuming raw contents in order. */
-function assignData(buf: Uint8Array, pending: PendingInput[], raw: Uint8Array[]): RequestInput[] {
+/**
+ * Turns pending tensors into tensors with data, consuming raw contents in
+ * order. `kind` names them in errors: the client decodes outputs with it.
+ */
+export function assignData(
+  buf: Uint8Array,
+  pending: PendingInput[],
+  raw: Uint8Array[],
+  kind: "input" | "output" = "input",
+): RequestInput[] {
   let nextRaw = 0;
   const inputs = pending.map((input): RequestInput => {
-    const label = `Input '${input.name}'`;
-    const datatype = input.datatype as Datatype; // checked by the envelope
+    const label = `${kind === "input" ? "Input" : "Output"} '${input.name}'`;
+    // Requests passed the envelope already; a server's answer (the client's case) did not.
+    if (kind === "output") checkTensorHeader(input, label);
+    const datatype = input.datatype as Datatype;
     const count = elementCount(input.shape);
     if (count < 0) {
       throw new InvalidRequestError(`${label}: shape [${input.shape}] holds too many elements`);
@@ -172,11 +185,15 @@ function assignData(buf: Uint8Array, pending: PendingInput[], raw: Uint8Array[])
     if (input.contents.length > 0) {
       data = decodeContents(buf, input.contents, datatype, count, label);
     } else if (nextRaw < raw.length) {
-      data = decodeRawTensor(raw[nextRaw++]!, { name: input.name, datatype, shape: input.shape });
+      data = decodeRawTensor(
+        raw[nextRaw++]!,
+        { name: input.name, datatype, shape: input.shape },
+        label,
+      );
     } else if (count === 0) {
       data = datatype === "BYTES" ? [] : DATATYPE_INFO[datatype].create(0);
     } else {
-      throw new InvalidRequestError(`${label}: no data (set contents or raw_input_contents)`);
+      throw new InvalidRequestError(`${label}: no data (set contents or raw_${kind}_contents)`);
     }
     const decoded: RequestInput = { name: input.name, datatype, shape: input.shape, data };
     if (input.parameters !== undefined) decoded.parameters = input.parameters;
@@ -184,8 +201,8 @@ function assignData(buf: Uint8Array, pending: PendingInput[], raw: Uint8Array[])
   });
   if (nextRaw < raw.length) {
     throw new InvalidRequestError(
-      `Invalid inference request: raw_input_contents has ${raw.length} entries ` +
-        `but only ${nextRaw} inputs have no typed contents`,
+      `Invalid inference ${kind === "input" ? "request" : "response"}: raw_${kind}_contents has ` +
+        `${raw.length} entries but only ${nextRaw} ${kind}s have no typed contents`,
     );
   }
   return inputs;
@@ -212,7 +229,7 @@ function readRequestedOutput(buf: Uint8Array, [start, end]: [number, number]): R
 }
 
 /** Reads one `map<string, InferParameter>` entry into `target`. */
-function readParameterEntry(
+export function readParameterEntry(
   buf: Uint8Array,
   [start, end]: [number, number],
   target: Parameters,
@@ -395,7 +412,8 @@ export function encodeRepositoryIndex(items: readonly RepositoryIndexItem[]): Ui
   return out.finish();
 }
 
-function writeShape(out: ProtoEncoder, field: number, shape: readonly number[]): void {
+/** Writes a packed `repeated int64` shape. */
+export function writeShape(out: ProtoEncoder, field: number, shape: readonly number[]): void {
   if (shape.length === 0) return;
   const packed = new ProtoEncoder();
   for (const dim of shape) packed.int(dim);
@@ -408,7 +426,7 @@ function writeShape(out: ProtoEncoder, field: number, shape: readonly number[]):
  * a parameter cannot hold (objects, lists, null) are left out, as MLServer
  * does.
  */
-function writeParameters(
+export function writeParameters(
   out: ProtoEncoder,
   field: number,
   parameters: Parameters | undefined,
@@ -434,5 +452,15 @@ function writeParameters(
     const entry = new ProtoEncoder().string(1, key);
     entry.message(2, param);
     out.message(field, entry);
+  }
+}
+
+/** A decoded answer's tensor header: a known datatype and no negative dimension. */
+function checkTensorHeader(tensor: PendingInput, label: string): void {
+  if (!isDatatype(tensor.datatype)) {
+    throw new InvalidRequestError(`${label}: unknown datatype ${JSON.stringify(tensor.datatype)}`);
+  }
+  if (tensor.shape.some((dim) => dim < 0)) {
+    throw new InvalidRequestError(`${label}: shape [${tensor.shape}] has a negative dimension`);
   }
 }

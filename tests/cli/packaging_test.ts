@@ -65,7 +65,7 @@ Deno.test("renderDockerfile() layers each folder shape on the server image", asy
     "a deno.json of what the server provides (mlserver init's) needs no rebuild",
     async () => {
       const root = join(dir.path, "scaffold");
-      for (const [path, text] of Object.entries(scaffoldFiles(serverConfig.imports.zod))) {
+      for (const [path, text] of Object.entries(scaffoldFiles({ zod: serverConfig.imports.zod }))) {
         await Deno.mkdir(join(root, path, ".."), { recursive: true });
         await Deno.writeTextFile(join(root, path), text);
       }
@@ -155,6 +155,49 @@ Deno.test("mlserver build explains that no builder exists", async () => {
   const noTag = await cli(["build", dir.path], { env: { PATH: emptyPath } });
   assert.equal(noTag.code, 2);
   assert.match(noTag.stderr, /build needs an image tag/);
+});
+
+Deno.test("mlserver build says when docker is installed but its daemon does not answer", async () => {
+  await using dir = await withTmpDir();
+  const bin = join(dir.path, "bin");
+  await Deno.mkdir(bin);
+  // A docker client as it answers without a daemon: --version works, info fails.
+  await Deno.writeTextFile(
+    join(bin, "docker"),
+    `#!/bin/sh
+[ "$1" = "--version" ] && echo "Docker version 28.2.2" && exit 0
+echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2
+exit 1
+`,
+    { mode: 0o755 },
+  );
+  for (const args of [[], ["--builder", "docker"]]) {
+    const { code, stderr } = await cli(["build", dir.path, "-t", "x:1", ...args], {
+      env: { PATH: bin },
+    });
+    assert.equal(code, 1);
+    assert.match(
+      stderr,
+      /docker is installed but there is no running Docker daemon \(docker info: Cannot connect to the Docker daemon at unix:\/\/\/var\/run\/docker\.sock\. Is the docker daemon running\?\): start the daemon/,
+    );
+    assert.doesNotMatch(stderr, /Failed to resolve|allow-run/);
+  }
+});
+
+Deno.test("deno task cli prints no warning for builders that are not installed", async () => {
+  await using dir = await withTmpDir();
+  // No docker, podman or buildah on this PATH: each would be a "Failed to resolve" line.
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "--quiet", "cli", "--help"],
+    cwd: repoPath(),
+    env: { PATH: dir.path },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert.equal(output.code, 0, stderr);
+  assert.match(new TextDecoder().decode(output.stdout), /^mlserver \S+: /);
+  assert.equal(stderr, "");
 });
 
 /** A fake builder on PATH that records its arguments and the Dockerfile it was given. */

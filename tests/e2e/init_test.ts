@@ -7,10 +7,13 @@ import { withTmpDir } from "../_helpers.ts";
 const init = (project: string, cwd: string) =>
   runCli(["init", project], { permissions: ["-A"], cwd });
 
-/** The scaffold's own `deno test`, in its own configuration. */
-async function testScaffold(project: string): Promise<{ code: number; out: string }> {
+/** A `deno` command in the scaffold, in its own configuration. */
+async function inScaffold(
+  project: string,
+  args: string[] = ["test", "--allow-read"],
+): Promise<{ code: number; out: string }> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["test", "--allow-read"],
+    args,
     cwd: project,
     env: { NO_COLOR: "1", RUST_BACKTRACE: "0" },
     stdout: "piped",
@@ -38,13 +41,24 @@ Deno.test("mlserver init scaffolds a project whose own test passes at once", asy
   ) {
     assert.ok((await Deno.stat(join(project, file))).isFile, file);
   }
-  // The scaffold's own test, in the scaffold's own configuration.
-  const test = await testScaffold(project);
+  // The scaffold's own checks and test, in the scaffold's own configuration.
+  for (const args of [["fmt", "--check"], ["lint"], ["check", "."]]) {
+    const result = await inScaffold(project, args);
+    assert.equal(result.code, 0, `deno ${args.join(" ")}: ${result.out}`);
+  }
+  const test = await inScaffold(project, ["task", "test"]);
   assert.equal(test.code, 0, test.out);
   assert.match(test.out, /ok \| 2 passed \| 0 failed/);
   const again = await init(project, dir.path);
   assert.equal(again.code, 2);
   assert.match(again.stderr, /already has .*nothing written \(use --force to overwrite\)/);
+  // --sdk rewrites the SDK copy only, leaving the user's files alone.
+  await Deno.writeTextFile(join(project, "models/my-model/my_model.ts"), "// mine\n");
+  await Deno.remove(join(project, ".mlserver/sdk/errors.ts"));
+  const sdk = await runCli(["init", project, "--sdk"], { permissions: ["-A"], cwd: dir.path });
+  assert.equal(sdk.code, 0, sdk.stderr);
+  assert.ok((await Deno.stat(join(project, ".mlserver/sdk/errors.ts"))).isFile);
+  assert.equal(await Deno.readTextFile(join(project, "models/my-model/my_model.ts")), "// mine\n");
 });
 
 Deno.test("the scaffolded model is served by the server as it is", async () => {
