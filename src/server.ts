@@ -10,8 +10,10 @@ import { BUILTIN_RUNTIMES } from "../runtimes/builtins.ts";
 import { DataPlane } from "./dataplane/dataplane.ts";
 import { Readiness } from "./dataplane/readiness.ts";
 import { RepositoryHandlers } from "./dataplane/repository_handlers.ts";
-import { messageOf } from "./errors.ts";
+import { UnavailableError } from "./errors.ts";
 import { GrpcServer } from "./grpc/server.ts";
+import { HttpServer } from "./http_server.ts";
+import { defaultMaxConnections } from "./rest/connection_guard.ts";
 import { createLogger, type Logger } from "./logging.ts";
 import { ModelRegistry } from "./registry/model_registry.ts";
 import { ModelRepository } from "./repository/repository.ts";
@@ -21,6 +23,7 @@ import { type LoaderOptions, loadImplementation } from "./runtime/loader.ts";
 import type { Model } from "./runtime/model.ts";
 import { type ModelSources, NO_MODEL_SOURCES } from "./settings/load.ts";
 import type { ModelSettings } from "./settings/model_settings.ts";
+import { modelSettingsNotApplied, serverSettingsNotApplied } from "./settings/not_applied.ts";
 import type { ServerSettings } from "./settings/server_settings.ts";
 
 /** Protocol extensions implemented by this server, advertised in `GET /v2`. */
@@ -49,10 +52,12 @@ export class ModelServer implements AsyncDisposable {
   readonly repositoryHandlers: RepositoryHandlers;
   readonly readiness: Readiness;
   readonly #loader: LoaderOptions;
-  #http: Deno.HttpServer<Deno.NetAddr> | undefined;
+  #http: HttpServer | undefined;
   #grpc: GrpcServer | undefined;
   #startup: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
+  /** Aborted when shutdown needs the calls still running to end (they answer 503). */
+  readonly #shutdown = new AbortController();
 
   constructor(options: ModelServerOptions) {
     const { settings } = options;
@@ -85,6 +90,7 @@ export class ModelServer implements AsyncDisposable {
       settings,
       registry: this.registry,
       readiness: this.readiness,
+      stopping: this.#shutdown.signal,
       logger: this.logger,
       extensions: EXTENSIONS,
     });
@@ -98,7 +104,7 @@ export class ModelServer implements AsyncDisposable {
   /** The REST port actually bound (useful with port 0). */
   get httpPort(): number {
     if (this.#http === undefined) throw new Error("Server not started");
-    return this.#http.addr.port;
+    return this.#http.port;
   }
 
   /** The gRPC port actually bound (useful with port 0). */
@@ -118,6 +124,7 @@ export class ModelServer implements AsyncDisposable {
    */
   async start(): Promise<void> {
     const { settings, logger } = this;
+    for (const warning of serverSettingsNotApplied(settings)) logger.warning(warning);
     for (const ignored of ["logging_settings", "tracing_server"] as const) {
       if (settings[ignored] !== null) {
         logger.warning(`Setting '${ignored}' is accepted for compatibility but has no effect yet`);
@@ -129,20 +136,17 @@ export class ModelServer implements AsyncDisposable {
       settings,
       logger,
     });
-    const listening = Promise.withResolvers<void>();
-    this.#http = Deno.serve({
-      hostname: settings.host,
+    this.#http = await HttpServer.start({
+      host: settings.host,
       port: settings.http_port,
-      onListen: ({ hostname, port }) => {
-        logger.info(`HTTP server running on http://${hostname}:${port}`);
-        listening.resolve();
+      handler,
+      limits: {
+        headerTimeoutMs: settings.http_header_timeout * 1000,
+        idleTimeoutMs: settings.http_idle_timeout * 1000,
+        maxConnections: settings.max_connections ?? await defaultMaxConnections(),
       },
-      onError: (err) => {
-        logger.error(`Unhandled HTTP error: ${messageOf(err)}`, { err });
-        return new Response(JSON.stringify({ error: "Internal server error" }), { status: 500 });
-      },
-    }, handler);
-    await listening.promise;
+      logger,
+    });
     this.#grpc = await GrpcServer.start({
       host: settings.host,
       port: settings.grpc_port,
@@ -170,25 +174,40 @@ export class ModelServer implements AsyncDisposable {
     await this.stop();
   }
 
+  /**
+   * One budget, `shutdown_timeout`, for everything: the listeners stop
+   * accepting and running requests may finish; shortly before the deadline
+   * every call still running is answered 503 / UNAVAILABLE (through its call
+   * signal); models are unloaded with whatever time is left.
+   */
   async #stop(): Promise<void> {
-    const timeoutMs = this.settings.shutdown_timeout * 1000;
+    const budgetMs = this.settings.shutdown_timeout * 1000;
+    const deadline = performance.now() + budgetMs;
+    const left = (): number => Math.max(0, deadline - performance.now());
     this.logger.info("Shutting down");
-    const stopping: Promise<void>[] = [];
-    if (this.#grpc !== undefined) stopping.push(this.#grpc.stop(timeoutMs));
-    if (this.#http !== undefined) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timedOut = new Promise<void>((resolve) => timer = setTimeout(resolve, timeoutMs));
-      stopping.push(
-        Promise.race([this.#http.shutdown(), timedOut]).finally(() => clearTimeout(timer)),
-      );
+    this.readiness.markStopping();
+    // Leave a tenth of the budget (at most a second) to answer the calls still running.
+    const answerAt = budgetMs - Math.min(budgetMs / 10, 1000);
+    const abortTimer = setTimeout(() => {
+      this.#shutdown.abort(new UnavailableError("The server is shutting down"));
+    }, answerAt);
+    try {
+      const listeners: Promise<void>[] = [];
+      if (this.#grpc !== undefined) listeners.push(this.#grpc.stop(budgetMs));
+      if (this.#http !== undefined) listeners.push(this.#http.stop());
+      await within(Promise.all(listeners), left());
+      await within(this.#startup?.catch(() => {}) ?? Promise.resolve(), left());
+      await within(this.registry.unloadAll(left()), left());
+    } finally {
+      clearTimeout(abortTimer);
+      this.#shutdown.abort(new UnavailableError("The server is shutting down"));
     }
-    await Promise.all(stopping);
-    await this.#startup?.catch(() => {});
-    await this.registry.unloadAll();
     this.logger.info("Stopped");
   }
 
   async #createModel(settings: ModelSettings): Promise<Model> {
+    const log = this.logger.forModel(settings.name, settings.parameters.version);
+    for (const warning of modelSettingsNotApplied(settings)) log.warning(warning);
     const ModelClass = await loadImplementation(settings, this.#loader);
     return wrapModel(new ModelClass(settings));
   }
@@ -240,4 +259,11 @@ function wrapModel(runtime: Model): Model {
   let model = runtime;
   if (model.settings.max_concurrency !== undefined) model = new ConcurrencyLimitedModel(model);
   return model;
+}
+
+/** Waits for `promise`, or `ms` milliseconds, whichever is first. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([promise, new Promise((resolve) => timer = setTimeout(resolve, ms))]);
+  clearTimeout(timer);
 }

@@ -38,37 +38,47 @@ const NOTHING_TO_CLEAR = (): void => {};
 const UNBOUNDED: CallSignal = Object.freeze({ signal: NEVER, clear: NOTHING_TO_CLEAR });
 
 /**
- * Combines the client's signal with `inference_timeout` (seconds, or null
- * for none). The timeout aborts with a `DeadlineExceededError`; the client
- * with a `CancelledError` (see `abortReason`).
+ * Combines the client's signal, `inference_timeout` (seconds, or null for
+ * none) and the server's shutdown signal into the one signal a call runs
+ * under. The timeout aborts with a `DeadlineExceededError`, the shutdown
+ * with its own reason (an `UnavailableError`), the client with a
+ * `CancelledError` (see `abortReason`).
  */
 export function callSignal(
   client: AbortSignal | undefined,
   timeoutSeconds: number | null,
   model: string,
+  shutdown?: AbortSignal,
 ): CallSignal {
-  if (timeoutSeconds === null) {
-    return client === undefined ? UNBOUNDED : { signal: client, clear: NOTHING_TO_CLEAR };
+  const sources = (client === undefined ? 0 : 1) + (shutdown === undefined ? 0 : 1);
+  if (timeoutSeconds === null && sources <= 1) {
+    const only = client ?? shutdown;
+    return only === undefined ? UNBOUNDED : { signal: only, clear: NOTHING_TO_CLEAR };
   }
   const controller = new AbortController();
-  const timer = setTimeout(() => {
+  const timer = timeoutSeconds === null ? undefined : setTimeout(() => {
     controller.abort(
       new DeadlineExceededError(`Inference on model ${model} timed out after ${timeoutSeconds} s`),
     );
   }, timeoutSeconds * 1000);
-  if (client === undefined) {
-    return { signal: controller.signal, clear: () => clearTimeout(timer) };
-  }
-  const onClientAbort = (): void => controller.abort(abortReason(client));
-  if (client.aborted) onClientAbort();
-  else client.addEventListener("abort", onClientAbort, { once: true });
+  const onClientAbort = (): void => controller.abort(abortReason(client!));
+  const onShutdown = (): void => controller.abort(abortReason(shutdown!));
+  follow(client, onClientAbort);
+  follow(shutdown, onShutdown);
   return {
     signal: controller.signal,
     clear: () => {
       clearTimeout(timer);
-      client.removeEventListener("abort", onClientAbort);
+      client?.removeEventListener("abort", onClientAbort);
+      shutdown?.removeEventListener("abort", onShutdown);
     },
   };
+}
+
+function follow(source: AbortSignal | undefined, onAbort: () => void): void {
+  if (source === undefined) return;
+  if (source.aborted) onAbort();
+  else source.addEventListener("abort", onAbort, { once: true });
 }
 
 /**

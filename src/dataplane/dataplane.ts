@@ -31,6 +31,8 @@ export interface DataPlaneOptions {
   >;
   registry: ModelRegistry;
   readiness: Pick<Readiness, "ready">;
+  /** Aborted when the server shuts down: calls still running end with its reason (503). */
+  stopping?: AbortSignal;
   logger: Logger;
   /** Protocol extensions this server implements, advertised in metadata. */
   extensions?: readonly string[];
@@ -104,6 +106,7 @@ export class DataPlane {
       call.signal,
       this.#options.settings.inference_timeout,
       model.name,
+      this.#options.stopping,
     );
     const running = settle(() => model.predict(request, { signal }));
     // The instance stays in use until the prediction really ends, so an
@@ -133,6 +136,7 @@ export class DataPlane {
       call.signal,
       this.#options.settings.inference_timeout,
       handle.model.name,
+      this.#options.stopping,
     );
     try {
       const model = handle.model;

@@ -22,6 +22,7 @@ export class Readiness {
   readonly #registered: () => readonly RegisteredState[];
   readonly #listeners: ((ready: boolean) => void)[] = [];
   #listening = false;
+  #stopping = false;
   #startupFound: number | undefined;
   #last: boolean | undefined;
 
@@ -51,6 +52,12 @@ export class Readiness {
     this.changed();
   }
 
+  /** Records that the server is shutting down: not ready from now on. */
+  markStopping(): void {
+    this.#stopping = true;
+    this.changed();
+  }
+
   /** Re-evaluates readiness (a model changed state) and notifies on a flip. */
   changed(): void {
     const ready = this.ready;
@@ -61,7 +68,7 @@ export class Readiness {
 
   /** Whether the server is ready to serve. */
   get ready(): boolean {
-    if (!this.#listening) return false;
+    if (!this.#listening || this.#stopping) return false;
     if (!this.#loadAtStartup) return true;
     if (this.#startupFound === undefined) return false;
     const registered = this.#registered();

@@ -41,6 +41,11 @@ export class GrpcServer {
 
   /** Binds and starts serving. */
   static async start(options: GrpcServerOptions): Promise<GrpcServer> {
+    // grpc-js writes its own errors to the console (a bind failure prints a
+    // line of its own before ours): route them to our log, as debug lines.
+    const log = options.logger.child("grpc");
+    const quiet = (...args: unknown[]) => log.debug(args.map(String).join(" "));
+    grpc.setLogger({ error: quiet, info: quiet, debug: quiet });
     const limit = options.maxMessageLength;
     const server = new grpc.Server({
       "grpc.max_receive_message_length": limit,
@@ -64,7 +69,12 @@ export class GrpcServer {
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => {
         if (err === null) resolve(bound);
-        else reject(new Error(`Cannot listen for gRPC on ${address}: ${err.message}`));
+        else {
+          const reason = /EADDRINUSE/.test(err.message)
+            ? "the address is already in use (another server?)"
+            : err.message;
+          reject(new Error(`Cannot listen for gRPC on ${address}: ${reason}`));
+        }
       });
     });
     options.logger.info(`gRPC server running on http://${options.host}:${port}`);

@@ -140,9 +140,18 @@ export class ModelRegistry {
     });
   }
 
-  /** Unloads everything (shutdown). */
-  async unloadAll(): Promise<void> {
-    await Promise.allSettled([...this.#models.keys()].map((name) => this.unload(name)));
+  /**
+   * Unloads everything (shutdown).
+   *
+   * @param drainTimeoutMs how long each instance waits for its running
+   * requests (default: the registry's)
+   */
+  async unloadAll(drainTimeoutMs = this.#options.drainTimeoutMs): Promise<void> {
+    await Promise.allSettled(
+      [...this.#models.keys()].map((name) =>
+        this.#mutex.run(name, () => this.#unloadAllVersions(name, drainTimeoutMs))
+      ),
+    );
   }
 
   /**
@@ -197,9 +206,9 @@ export class ModelRegistry {
       : { name, version, state: slot.state, reason: slot.reason };
   }
 
-  async #unloadAllVersions(name: string): Promise<void> {
+  async #unloadAllVersions(name: string, drainTimeoutMs?: number): Promise<void> {
     const versions = [...(this.#models.get(name)?.keys() ?? [])];
-    await Promise.all(versions.map((version) => this.#unloadOne(name, version)));
+    await Promise.all(versions.map((version) => this.#unloadOne(name, version, drainTimeoutMs)));
   }
 
   /**
@@ -305,14 +314,14 @@ export class ModelRegistry {
     if (previous !== undefined) await this.#release(previous, log);
   }
 
-  async #unloadOne(name: string, version: string): Promise<void> {
+  async #unloadOne(name: string, version: string, drainTimeoutMs?: number): Promise<void> {
     const versions = this.#models.get(name);
     const slot = versions?.get(version);
     if (versions === undefined || slot === undefined) return;
     const log = this.#options.logger.forModel(name, version);
     slot.state = "UNLOADING";
     this.#changed(name);
-    if (slot.handle !== undefined) await this.#release(slot.handle, log);
+    if (slot.handle !== undefined) await this.#release(slot.handle, log, drainTimeoutMs);
     versions.delete(version);
     if (versions.size === 0) this.#models.delete(name);
     this.#changed(name);
@@ -320,12 +329,17 @@ export class ModelRegistry {
   }
 
   /** Waits for in-flight requests on an instance, then unloads it. */
-  async #release(handle: ModelHandle, log: Logger): Promise<void> {
-    const drained = await handle.drained(this.#options.drainTimeoutMs);
+  async #release(
+    handle: ModelHandle,
+    log: Logger,
+    drainTimeoutMs = this.#options.drainTimeoutMs,
+  ): Promise<void> {
+    const drained = await handle.drained(drainTimeoutMs);
     if (!drained) {
       log.warning(
-        `Unloading with ${handle.inflight} request(s) still running after ` +
-          `${this.#options.drainTimeoutMs} ms`,
+        `Unloading with ${handle.inflight} request(s) still running after ${
+          Math.round(drainTimeoutMs)
+        } ms`,
       );
     }
     handle.model.ready = false;

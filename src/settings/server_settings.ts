@@ -60,6 +60,12 @@ export const ServerSettingsSchema = z.object({
   inference_timeout: lax(z.number().positive()).nullable().default(null),
   /** Seconds to finish in-flight requests on SIGTERM or unload. */
   shutdown_timeout: lax(z.number().nonnegative()).default(30),
+  /** Seconds a client has to send a whole request head before its connection is closed. */
+  http_header_timeout: lax(z.number().positive()).default(10),
+  /** Seconds a kept-alive HTTP connection may sit idle before it is closed. */
+  http_idle_timeout: lax(z.number().positive()).default(75),
+  /** Open HTTP connections at most; null: the open-file limit less a reserve. */
+  max_connections: lax(z.number().int().positive()).nullable().default(null),
 });
 
 /** Server settings as written in `settings.json` (everything optional). */

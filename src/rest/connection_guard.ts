@@ -1,0 +1,181 @@
+/**
+ * Bounds on HTTP connections, which `Deno.serve` does not offer: a time
+ * limit for a client to finish its request headers (slowloris), an idle
+ * limit for kept-alive connections, and a cap on open connections (each one
+ * holds a file descriptor; running out used to end the process).
+ *
+ * `Deno.serve` hides its connections, so the guard watches them from the
+ * outside: once a second it reads the kernel's socket table
+ * (`/proc/net/tcp{,6}`) for connections to the HTTP port, and the handler
+ * tells it which client ports sent requests and when. A connection that
+ * never sent a whole request within the header timeout, or sat idle past
+ * the idle timeout, is stalled. The guard only decides; the listener acts:
+ * it starts a fresh `Deno.serve` on the same port (SO_REUSEPORT) and shuts
+ * the old one down, which closes its idle and half-sent connections at once
+ * and lets running requests finish. At the cap, it stops accepting until
+ * connections close.
+ *
+ * @module
+ */
+
+/** One TCP connection to the HTTP port, as the kernel lists it. */
+export interface ConnectionEntry {
+  /** Remote address and port plus the socket's inode: unique while it lives. */
+  key: string;
+  /** The client's port, which is how the handler sees the connection. */
+  remotePort: number;
+}
+
+/** The limits, in milliseconds and connections. */
+export interface ConnectionLimits {
+  headerTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxConnections: number;
+}
+
+/** What the listener should do after one look at the connections. */
+export type GuardDecision =
+  | { action: "none"; open: number }
+  | { action: "rotate"; open: number; stalled: number }
+  | { action: "pause"; open: number }
+  | { action: "resume"; open: number };
+
+/** Activity per client port and the first sighting of each connection. */
+export class ConnectionGuard {
+  readonly #limits: ConnectionLimits;
+  /** Client port -> [requests running, time of the last request start or end]. */
+  readonly #activity = new Map<number, { running: number; last: number }>();
+  readonly #firstSeen = new Map<string, number>();
+  /** Connections seen before this time belong to a server being shut down. */
+  #rotatedAt = -Infinity;
+  #paused = false;
+
+  constructor(limits: ConnectionLimits) {
+    this.#limits = limits;
+  }
+
+  /** Whether the listener is paused at the cap. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /** A request started on the connection from `remotePort`. */
+  begin(remotePort: number, now: number): void {
+    const seen = this.#activity.get(remotePort);
+    if (seen === undefined) this.#activity.set(remotePort, { running: 1, last: now });
+    else {
+      seen.running++;
+      seen.last = now;
+    }
+  }
+
+  /** A request on the connection from `remotePort` ended. */
+  end(remotePort: number, now: number): void {
+    const seen = this.#activity.get(remotePort);
+    if (seen === undefined) return;
+    seen.running = Math.max(0, seen.running - 1);
+    seen.last = now;
+  }
+
+  /** Records that the listener rotated (or paused) at `now`. */
+  rotated(now: number): void {
+    this.#rotatedAt = now;
+  }
+
+  /**
+   * Looks at the open connections and says what to do.
+   *
+   * @param connections every open connection to the HTTP port now
+   */
+  inspect(connections: readonly ConnectionEntry[], now: number): GuardDecision {
+    const { headerTimeoutMs, idleTimeoutMs, maxConnections } = this.#limits;
+    const alive = new Set<string>();
+    const ports = new Set<number>();
+    let stalled = 0;
+    for (const { key, remotePort } of connections) {
+      alive.add(key);
+      ports.add(remotePort);
+      let first = this.#firstSeen.get(key);
+      if (first === undefined) {
+        first = now;
+        this.#firstSeen.set(key, now);
+      }
+      // A connection from before the last rotation is finishing a request on the old server.
+      if (first <= this.#rotatedAt) continue;
+      const activity = this.#activity.get(remotePort);
+      if (activity === undefined || activity.last < first) {
+        if (now - first > headerTimeoutMs) stalled++; // never completed a request
+      } else if (activity.running === 0 && now - activity.last > idleTimeoutMs) {
+        stalled++; // kept alive, idle
+      }
+    }
+    // Forget connections that closed, and ports nobody uses any more.
+    for (const key of this.#firstSeen.keys()) if (!alive.has(key)) this.#firstSeen.delete(key);
+    for (const port of this.#activity.keys()) if (!ports.has(port)) this.#activity.delete(port);
+    const open = connections.length;
+    if (this.#paused) {
+      if (open < maxConnections * 0.9) {
+        this.#paused = false;
+        return { action: "resume", open };
+      }
+      return { action: "none", open };
+    }
+    if (open >= maxConnections) {
+      this.#paused = true;
+      return { action: "pause", open };
+    }
+    return stalled > 0 ? { action: "rotate", open, stalled } : { action: "none", open };
+  }
+}
+
+/** TCP states of connections that hold a file descriptor of ours (not LISTEN, TIME_WAIT, CLOSE). */
+const HELD_STATES = new Set(["01", "02", "03", "04", "05", "08", "09", "0B"]);
+
+/**
+ * Parses the kernel's socket table (`/proc/net/tcp` or `tcp6` text) for
+ * connections whose local port is `port`.
+ */
+export function parseSocketTable(text: string, port: number): ConnectionEntry[] {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  const entries: ConnectionEntry[] = [];
+  const lines = text.split("\n");
+  for (let i = 1; i < lines.length; i++) {
+    const fields = lines[i]!.trim().split(/\s+/);
+    if (fields.length < 10) continue;
+    const [, local, remote, state] = fields as [string, string, string, string];
+    if (!local.endsWith(`:${hexPort}`) || !HELD_STATES.has(state)) continue;
+    const inode = fields[9]!;
+    if (inode === "0") continue; // no longer anyone's file descriptor
+    const remotePort = parseInt(remote.slice(remote.lastIndexOf(":") + 1), 16);
+    entries.push({ key: `${remote}#${inode}`, remotePort });
+  }
+  return entries;
+}
+
+/** Reads the connections to `port`, or undefined where the socket table cannot be read. */
+export async function readConnections(port: number): Promise<ConnectionEntry[] | undefined> {
+  try {
+    const [v4, v6] = await Promise.all([
+      Deno.readTextFile("/proc/net/tcp"),
+      Deno.readTextFile("/proc/net/tcp6").catch(() => ""),
+    ]);
+    return [...parseSocketTable(v4, port), ...parseSocketTable(v6, port)];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The default connection cap: the process's open-file limit, less room for
+ * model files, the gRPC server and outgoing connections.
+ */
+export async function defaultMaxConnections(): Promise<number> {
+  try {
+    const limits = await Deno.readTextFile("/proc/self/limits");
+    const soft = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1]);
+    if (Number.isFinite(soft)) return Math.max(32, Math.min(soft - 256, 16384));
+  } catch {
+    // Not Linux, or not allowed to read /proc: a conservative default.
+  }
+  return 1000;
+}
