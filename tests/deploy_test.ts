@@ -1,7 +1,8 @@
 /**
  * deploy/ checked against the rules the manifests depend on: KServe's
  * v1alpha1 CRD schema (tests/deploy/_crd_schema.ts), KServe's webhook and
- * runtime selection with the runtimes KServe ships (_kserve_rules.ts),
+ * runtime selection (_kserve_rules.ts) with the runtimes KServe ships
+ * (_kserve_runtimes.ts),
  * Knative's revision validation, the restricted Pod Security profile,
  * Kubernetes' names, and ModelMesh's validator, placement and adapter
  * (_platform_rules.ts). The server reading each manifest's environment is in
@@ -13,14 +14,16 @@ import { loadServerSettings } from "../src/settings/load.ts";
 import { repoPath } from "./_helpers.ts";
 import { schemaErrors, SERVING_RUNTIME } from "./deploy/_crd_schema.ts";
 import {
-  KSERVE_OPENVINO_V0_20,
-  KSERVE_RUNTIMES_V0_15,
-  KSERVE_RUNTIMES_V0_20,
   type Predictor,
   supportingRuntimes,
   tiedWithFirst,
   webhookDenial,
 } from "./deploy/_kserve_rules.ts";
+import {
+  KSERVE_OPENVINO_V0_20,
+  KSERVE_RUNTIMES_V0_15,
+  KSERVE_RUNTIMES_V0_20,
+} from "./deploy/_kserve_runtimes.ts";
 import {
   asRuntime,
   envOf,

@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import {
-  KSERVE_RUNTIMES_V0_20,
   namedRuntimeError,
   type Predictor,
   prioritySameError,
@@ -13,6 +12,7 @@ import {
   supportingRuntimes,
   webhookDenial,
 } from "./_kserve_rules.ts";
+import { KSERVE_RUNTIMES_V0_20 } from "./_kserve_runtimes.ts";
 import { asRuntime, manifest, MANIFESTS } from "./_manifests.ts";
 
 const shipped = KSERVE_RUNTIMES_V0_20;
