@@ -34,6 +34,14 @@ export const FORMAT_IMPLEMENTATIONS: Record<string, string | undefined> = {
   custom: undefined,
 };
 
+/** The files each built-in runtime looks for in a model folder, in order. */
+export const WELLKNOWN_FILES: Record<string, string[]> = {
+  xgboost: ["model.bst", "model.json", "model.ubj"],
+  lightgbm: ["model.bst", "model.txt"],
+  sklearn: ["model.joblib", "model.pickle", "model.pkl", "model.onnx"],
+  onnx: ["model.onnx"],
+};
+
 /**
  * Parses a deploy/ file. Kubernetes' YAML reader (sigs.k8s.io/yaml over
  * go-yaml) follows YAML 1.1, where an unquoted `on`, `yes` or `no` is a

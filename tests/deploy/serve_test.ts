@@ -14,7 +14,14 @@ import { ModelServer } from "../../src/server.ts";
 import { loadServerSettings, readModelSources } from "../../src/settings/load.ts";
 import { call, inferenceClient } from "../_grpc.ts";
 import { fixture, startServer, withTmpDir } from "../_helpers.ts";
-import { envOf, FORMAT_IMPLEMENTATIONS, manifest, MANIFESTS, mergedEnv } from "./_manifests.ts";
+import {
+  envOf,
+  FORMAT_IMPLEMENTATIONS,
+  manifest,
+  MANIFESTS,
+  mergedEnv,
+  WELLKNOWN_FILES,
+} from "./_manifests.ts";
 import { ADAPTER_IMPLEMENTATIONS } from "./_platform_rules.ts";
 
 const MODELS = {
@@ -35,18 +42,18 @@ function relocate(env: Record<string, string>, mnt: string): Record<string, stri
 
 Deno.test("KServe manifest's environment serves a single-file storageUri of each format", async (t) => {
   const { spec } = await manifest(MANIFESTS.serverless);
-  const cases: [string, keyof typeof MODELS, string, boolean][] = [
-    // format, fixture, the file's name in the bucket, MLSERVER_MODEL_URI names it
-    ["xgboost, URI names the file", "xgboost", "mushroom.json", true],
-    ["lightgbm, URI names the file", "lightgbm", "mushroom.txt", true],
-    ["sklearn, URI names the file", "sklearn", "mushroom.joblib", true],
-    ["onnx, URI names the file", "onnx", "mushroom.onnx", true],
-    ["xgboost, well-known name", "xgboost", "model.json", false],
-    ["lightgbm, well-known name", "lightgbm", "model.bst", false],
-    ["sklearn, well-known name", "sklearn", "model.joblib", false],
-    ["onnx, well-known name", "onnx", "model.onnx", false],
-  ];
-  for (const [label, format, file, namesFile] of cases) {
+  // format, the file's name in the bucket, whether MLSERVER_MODEL_URI names it
+  const cases: [keyof typeof MODELS, string, boolean][] = [];
+  for (const format of Object.keys(MODELS) as (keyof typeof MODELS)[]) {
+    cases.push([format, "mushroom.model", true]);
+    // An ONNX export is the sklearn runtime's other format, not a pickle.
+    const names = WELLKNOWN_FILES[format]!.filter((f) =>
+      format !== "sklearn" || f !== "model.onnx"
+    );
+    for (const name of names) cases.push([format, name, false]);
+  }
+  for (const [format, file, namesFile] of cases) {
+    const label = `${format}: ${file}${namesFile ? " named by MLSERVER_MODEL_URI" : ""}`;
     await t.step(label, async () => {
       await using dir = await withTmpDir();
       const mnt = join(dir.path, "mnt", "models");
