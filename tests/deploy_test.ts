@@ -1,140 +1,232 @@
 /**
- * deploy/ against the rules of reference/modelmesh.md section 4 (ModelMesh
- * Serving's validator and controller) and section 5 (KServe).
+ * deploy/ checked against the rules the manifests depend on: KServe's
+ * v1alpha1 CRD schema (tests/deploy/_crd_schema.ts), KServe's webhook and
+ * runtime selection (_kserve_rules.ts) with the runtimes KServe ships
+ * (_kserve_runtimes.ts),
+ * Knative's revision validation, the restricted Pod Security profile,
+ * Kubernetes' names, and ModelMesh's validator, placement and adapter
+ * (_platform_rules.ts). The server reading each manifest's environment is in
+ * tests/deploy/serve_test.ts.
  */
 import assert from "node:assert/strict";
-import { parse } from "yaml";
+import { BUILTIN_RUNTIMES } from "../runtimes/builtins.ts";
 import { loadServerSettings } from "../src/settings/load.ts";
 import { repoPath } from "./_helpers.ts";
+import { schemaErrors, SERVING_RUNTIME } from "./deploy/_crd_schema.ts";
+import {
+  type Predictor,
+  supportingRuntimes,
+  tiedWithFirst,
+  webhookDenial,
+} from "./deploy/_kserve_rules.ts";
+import {
+  KSERVE_OPENVINO_V0_20,
+  KSERVE_RUNTIMES_V0_15,
+  KSERVE_RUNTIMES_V0_20,
+} from "./deploy/_kserve_runtimes.ts";
+import {
+  asRuntime,
+  envOf,
+  FORMAT_IMPLEMENTATIONS,
+  manifest,
+  MANIFESTS,
+  mergedEnv,
+} from "./deploy/_manifests.ts";
+import { knativeErrors, kubernetesNameErrors, restrictedErrors } from "./deploy/_platform_rules.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
 
-async function manifest(name: string): Promise<Any> {
-  return parse(await Deno.readTextFile(repoPath("deploy", name)));
-}
+const META = { name: "mushroom", namespace: "models" };
 
-function envOf(container: Any): Record<string, string> {
-  return Object.fromEntries((container.env ?? []).map((e: Any) => [e.name, String(e.value)]));
-}
-
-const RESERVED_CONTAINER_NAMES = ["mm", "rest-proxy", "puller"];
-const RESERVED_PORT_NAMES = ["grpc", "http", "prometheus"];
-const RESERVED_PORTS = [8080, 8085, 8089, 8090, ...Array.from({ length: 19 }, (_, i) => 11881 + i)];
-
-Deno.test("deploy/modelmesh-servingruntime.yaml follows ModelMesh's rules", async () => {
-  const runtime = await manifest("modelmesh-servingruntime.yaml");
-  assert.equal(runtime.kind, "ServingRuntime");
-  assert.equal(runtime.apiVersion, "serving.kserve.io/v1alpha1");
-  const spec = runtime.spec;
-  assert.equal(spec.multiModel, true, "ModelMesh ignores runtimes without multiModel");
-  assert.deepEqual(spec.protocolVersions, ["grpc-v2"]);
-  assert.equal(spec.grpcEndpoint, "port:8085", "the adapter port");
-  assert.equal(spec.grpcDataEndpoint, "port:8001", "inference must go to our gRPC port");
-  assert.equal(spec.builtInAdapter.serverType, "mlserver");
-  assert.equal(spec.builtInAdapter.runtimeManagementPort, 8001);
-  assert.equal(spec.builtInAdapter.memBufferBytes, 134217728);
-  assert.equal(spec.builtInAdapter.modelLoadingTimeoutMillis, 90000);
-  assert.ok(
-    spec.supportedModelFormats.some((f: Any) => f.autoSelect === true),
-    "autoSelect formats get placed",
-  );
-  // Every model format listed besides custom has a built-in runtime under the
-  // name the adapter writes for it.
-  const { BUILTIN_RUNTIMES } = await import("../runtimes/builtins.ts");
-  const adapterNames: Record<string, string> = {
-    xgboost: "mlserver_xgboost.XGBoostModel",
-    lightgbm: "mlserver_lightgbm.LightGBMModel",
+Deno.test("deploy/*.yaml fit KServe's v1alpha1 (Cluster)ServingRuntime schema and Kubernetes' names", async () => {
+  const kinds = {
+    [MANIFESTS.serverless]: "ClusterServingRuntime",
+    [MANIFESTS.grpc]: "ClusterServingRuntime",
+    [MANIFESTS.modelmesh]: "ServingRuntime",
   };
-  for (const { name } of spec.supportedModelFormats) {
-    if (name === "custom") continue;
-    assert.ok(adapterNames[name] !== undefined, `format ${name} has no known adapter mapping`);
-    assert.ok(
-      adapterNames[name]! in BUILTIN_RUNTIMES,
-      `${name}: ${adapterNames[name]} is built in`,
-    );
+  for (const [file, kind] of Object.entries(kinds)) {
+    const doc = await manifest(file);
+    assert.equal(doc.apiVersion, "serving.kserve.io/v1alpha1", file);
+    assert.equal(doc.kind, kind, file);
+    assert.deepEqual(schemaErrors(doc, SERVING_RUNTIME), [], file);
+    assert.equal(doc.metadata.namespace, undefined, `${file}: applied with -n, or cluster-scoped`);
+    for (const c of doc.spec.containers) assert.deepEqual(kubernetesNameErrors(c), [], file);
   }
-  const names = spec.containers.map((c: Any) => c.name);
-  assert.ok(
-    names.includes(spec.builtInAdapter.serverType),
-    "a container named like serverType must exist",
-  );
-  for (const container of spec.containers) {
-    assert.ok(
-      !RESERVED_CONTAINER_NAMES.includes(container.name) && !container.name.startsWith("mm-"),
-      container.name,
-    );
-    assert.equal(container.readinessProbe, undefined, "readinessProbe is not allowed");
-    assert.equal(container.lifecycle, undefined, "lifecycle is not allowed");
-    for (const port of container.ports ?? []) {
-      assert.ok(!RESERVED_PORT_NAMES.includes(port.name), `port name ${port.name} is reserved`);
-      assert.ok(
-        !RESERVED_PORTS.includes(port.containerPort),
-        `port ${port.containerPort} is reserved`,
-      );
-    }
-  }
-  const mlserver = spec.containers.find((c: Any) => c.name === "mlserver");
-  assert.ok(mlserver.resources.requests.memory, "the memory request feeds the adapter's capacity");
-  const env = envOf(mlserver);
-  assert.equal(env.MLSERVER_MODELS_DIR, "/models/_mlserver_models/");
-  assert.equal(env.MLSERVER_GRPC_PORT, "8001");
-  assert.equal(env.MLSERVER_HTTP_PORT, "8002");
-  assert.equal(env.MLSERVER_LOAD_MODELS_AT_STARTUP, "false");
-  assert.equal(env.MLSERVER_HOST, "127.0.0.1");
-  assert.equal(env.MLSERVER_GRPC_MAX_MESSAGE_LENGTH, "-1");
-  assert.ok(
-    env.MLSERVER_MODEL_IMPLEMENTATION,
-    "custom models get their implementation from the environment",
-  );
-  // The server reads this environment as intended.
-  const settings = await loadServerSettings({ env });
-  assert.equal(settings.grpc_port, 8001);
-  assert.equal(settings.http_port, 8002);
-  assert.equal(settings.load_models_at_startup, false);
-  assert.equal(settings.host, "127.0.0.1");
-  assert.equal(settings.grpc_max_message_length, -1);
-  assert.ok(!RESERVED_PORTS.includes(settings.metrics_port));
 });
 
-Deno.test("deploy/kserve-clusterservingruntime.yaml follows KServe's rules", async () => {
-  const runtime = await manifest("kserve-clusterservingruntime.yaml");
-  assert.equal(runtime.kind, "ClusterServingRuntime");
-  const spec = runtime.spec;
-  assert.ok(spec.protocolVersions.includes("v2") && spec.protocolVersions.includes("grpc-v2"));
-  assert.notEqual(spec.multiModel, true);
-  const [container, ...others] = spec.containers;
-  assert.equal(others.length, 0);
-  assert.equal(
-    container.name,
-    "kserve-container",
-    "KServe merges the predictor into this container",
-  );
-  const env = envOf(container);
-  assert.equal(env.MLSERVER_MODEL_NAME, "{{.Name}}", "the InferenceService name");
-  assert.equal(
-    env.MLSERVER_MODEL_URI,
-    "/mnt/models",
-    "where the storage initializer puts the model",
-  );
-  assert.ok(
-    !Object.values(env).some((v) => v.includes(".Labels.")),
-    "no label templates that render <no value>",
-  );
-  const ports = container.ports;
-  assert.equal(ports[0].containerPort, 8080, "plain traffic goes to the first port");
-  const grpcPort = ports.find((p: Any) => p.name.includes("h2c") || p.name.includes("grpc"));
-  assert.ok(grpcPort, "gRPC is exposed only through a port named h2c or grpc");
-  const settings = await loadServerSettings({ env });
-  assert.equal(settings.http_port, 8080);
-  assert.equal(settings.grpc_port, grpcPort.containerPort);
-  assert.equal(container.readinessProbe.httpGet.path, "/v2/health/ready");
-  // Formats KServe's own runtimes serve are not auto-selected here, so an
-  // InferenceService that names no runtime still gets KServe's.
-  const kserveOwn = ["sklearn", "xgboost", "lightgbm", "mlflow", "tensorflow", "pytorch", "onnx"];
-  for (const format of spec.supportedModelFormats) {
-    if (kserveOwn.includes(format.name)) {
-      assert.notEqual(format.autoSelect, true, `${format.name} ${format.version} is auto-selected`);
-    }
+Deno.test("schemaErrors refuses what the CRD refuses", async () => {
+  const base = await manifest(MANIFESTS.serverless);
+  const cases: [string, (doc: Any) => void, RegExp][] = [
+    ["version as a number", (d) => d.spec.supportedModelFormats[0].version = 1, /expected string/],
+    ["priority 0", (d) => d.spec.supportedModelFormats[0].priority = 0, /out of range/],
+    ["unknown field", (d) => d.spec.containers[0].port = 8080, /port: unknown field/],
+    ["annotation as a number", (d) => d.spec.annotations.x = 8080, /expected string/],
+    ["no containers", (d) => delete d.spec.containers, /containers is required/],
+    ["bad quantity", (d) => d.spec.containers[0].resources.limits.cpu = "2 cores", /quantity/],
+    ["duplicate env", (d) => d.spec.containers[0].env.push({ name: "MLSERVER_HTTP_PORT" }), /dup/],
+  ];
+  for (const [label, mutate, error] of cases) {
+    const doc = structuredClone(base);
+    mutate(doc);
+    assert.match(schemaErrors(doc, SERVING_RUNTIME).join("\n"), error, label);
   }
 });
+
+Deno.test("KServe Serverless manifest: one port (Knative), the gRPC variant is for Standard mode only", async () => {
+  const serverless = await manifest(MANIFESTS.serverless);
+  assert.deepEqual(knativeErrors(serverless.spec.containers), []);
+  const [port] = serverless.spec.containers[0].ports;
+  assert.deepEqual(port, { containerPort: 8080, name: "http1", protocol: "TCP" });
+  const grpc = await manifest(MANIFESTS.grpc);
+  assert.deepEqual(knativeErrors(grpc.spec.containers), ["more than one container port is set"]);
+  const [http, h2c] = grpc.spec.containers[0].ports;
+  assert.equal(http.containerPort, 8080, "Standard mode's Service port 80 goes to the first port");
+  assert.ok(h2c.name.includes("h2c"), "KServe exposes gRPC through a port named h2c or grpc");
+  const settings = await loadServerSettings({ env: envOf(grpc.spec.containers[0]) });
+  assert.equal(settings.grpc_port, h2c.containerPort);
+  assert.equal(settings.http_port, http.containerPort);
+  assert.deepEqual(grpc.spec.protocolVersions, ["v2", "grpc-v2"]);
+  assert.deepEqual(serverless.spec.protocolVersions, ["v2"], "no gRPC port in Serverless mode");
+});
+
+Deno.test("knativeErrors refuses what Knative refuses", () => {
+  const ok = { name: "kserve-container", image: "x", ports: [{ containerPort: 8080 }] };
+  const cases: [string, Any, RegExp][] = [
+    ["two ports", { ...ok, ports: [{ containerPort: 8080 }, { containerPort: 8081 }] }, /one/],
+    ["port name", { ...ok, ports: [{ containerPort: 8080, name: "grpc" }] }, /not allowed/],
+    ["reserved port", { ...ok, ports: [{ containerPort: 8012 }] }, /reserved port/],
+    ["privileged", { ...ok, securityContext: { privileged: true } }, /privileged/],
+    ["capabilities.add", { ...ok, securityContext: { capabilities: { add: ["X"] } } }, /add/],
+    ["lifecycle", { ...ok, lifecycle: {} }, /must not set lifecycle/],
+    ["PORT", { ...ok, env: [{ name: "PORT", value: "1" }] }, /reserved/],
+  ];
+  for (const [label, container, error] of cases) {
+    assert.match(knativeErrors([container]).join("\n"), error, label);
+  }
+});
+
+Deno.test("every runtime container meets the restricted Pod Security profile; the image's user is numeric", async () => {
+  for (const file of Object.values(MANIFESTS)) {
+    for (const c of (await manifest(file)).spec.containers) {
+      assert.deepEqual(restrictedErrors(c), [], file);
+      assert.equal(c.securityContext.privileged, false, "as KServe's kserve-mlserver sets it");
+      assert.equal(c.securityContext.runAsUser, undefined, "OpenShift assigns its own UID");
+    }
+  }
+  // runAsNonRoot makes the kubelet check the image's user, which it can only
+  // do for a numeric one.
+  const dockerfile = await Deno.readTextFile(repoPath("Dockerfile"));
+  const user = [...dockerfile.matchAll(/^USER (\S+)$/gm)].at(-1)?.[1];
+  assert.match(user ?? "", /^[1-9][0-9]*$/);
+  assert.match(restrictedErrors({ securityContext: {} }).join(), /allowPrivilegeEscalation/);
+});
+
+Deno.test("KServe manifests: metrics annotations reach the pod and name the HTTP port", async () => {
+  for (const file of [MANIFESTS.serverless, MANIFESTS.grpc]) {
+    const doc = await manifest(file);
+    assert.deepEqual(doc.spec.annotations, {
+      "prometheus.kserve.io/port": "8080",
+      "prometheus.kserve.io/path": "/metrics",
+    });
+    const onMetadata = Object.keys(doc.metadata.annotations ?? {});
+    assert.ok(
+      !onMetadata.some((k) => k.startsWith("prometheus.")),
+      "metadata never reaches the pod",
+    );
+    const settings = await loadServerSettings({ env: envOf(doc.spec.containers[0]) });
+    assert.equal(String(settings.http_port), doc.spec.annotations["prometheus.kserve.io/port"]);
+  }
+});
+
+Deno.test("KServe manifests: the predictor container, its environment and its probe", async () => {
+  for (const file of [MANIFESTS.serverless, MANIFESTS.grpc]) {
+    const { spec } = await manifest(file);
+    assert.notEqual(spec.multiModel, true);
+    assert.equal(spec.containers.length, 1);
+    const [container] = spec.containers;
+    assert.equal(container.name, "kserve-container", "KServe merges the predictor by this name");
+    const env = mergedEnv(container, META);
+    assert.equal(env.MLSERVER_MODEL_NAME, META.name, "the InferenceService's name");
+    assert.equal(env.MLSERVER_MODEL_URI, "/mnt/models", "where the storage initializer writes");
+    assert.equal(env.MLSERVER_MODELS_DIR, "/mnt/models");
+    assert.equal(env.MLSERVER_MODEL_IMPLEMENTATION, undefined, "the user names it");
+    const settings = await loadServerSettings({ env });
+    assert.equal(settings.http_port, container.ports[0].containerPort);
+    assert.equal(container.readinessProbe.httpGet.path, "/v2/health/ready");
+    assert.equal(container.readinessProbe.httpGet.port, settings.http_port);
+  }
+  assert.throws(
+    () => mergedEnv({ env: [{ name: "X", value: "{{.Labels.a}}" }] }, META),
+    /no value/,
+  );
+});
+
+Deno.test("the gRPC variant differs from the Serverless manifest only in name, protocols, ports and autoSelect", async () => {
+  const strip = (doc: Any) => {
+    const copy = structuredClone(doc);
+    delete copy.metadata.name;
+    delete copy.spec.protocolVersions;
+    delete copy.spec.containers[0].ports;
+    for (const f of copy.spec.supportedModelFormats) delete f.autoSelect;
+    return copy;
+  };
+  const serverless = await manifest(MANIFESTS.serverless);
+  const grpc = await manifest(MANIFESTS.grpc);
+  assert.deepEqual(strip(grpc), strip(serverless));
+  assert.ok(serverless.spec.supportedModelFormats.every((f: Any) => f.autoSelect === true));
+  assert.ok(grpc.spec.supportedModelFormats.every((f: Any) => f.autoSelect === false));
+});
+
+Deno.test("every listed format maps to a built-in implementation", async () => {
+  for (const file of Object.values(MANIFESTS)) {
+    for (const { name } of (await manifest(file)).spec.supportedModelFormats) {
+      assert.ok(name in FORMAT_IMPLEMENTATIONS, `${file}: ${name} is a format we serve`);
+      const implementation = FORMAT_IMPLEMENTATIONS[name];
+      if (implementation !== undefined) {
+        assert.ok(implementation in BUILTIN_RUNTIMES, implementation);
+      }
+    }
+  }
+  const kserve = (await manifest(MANIFESTS.serverless)).spec.supportedModelFormats;
+  assert.deepEqual(
+    [...new Set(kserve.map((f: Any) => f.name))].sort(),
+    Object.keys(FORMAT_IMPLEMENTATIONS).sort(),
+    "the KServe runtime lists every format",
+  );
+});
+
+const FACTS = [
+  ["v0.15.0", KSERVE_RUNTIMES_V0_15],
+  ["v0.20.0", KSERVE_RUNTIMES_V0_20],
+  ["v0.20.0 with kserve-openvino", [...KSERVE_RUNTIMES_V0_20, KSERVE_OPENVINO_V0_20]],
+] as const;
+
+for (const [version, shipped] of FACTS) {
+  Deno.test(`KServe ${version}: the webhook admits both KServe manifests next to KServe's runtimes`, async () => {
+    const serverless = asRuntime(await manifest(MANIFESTS.serverless), 1);
+    const grpc = asRuntime(await manifest(MANIFESTS.grpc), 2);
+    assert.equal(webhookDenial(serverless, [...shipped]), undefined);
+    assert.equal(webhookDenial(grpc, [...shipped, serverless]), undefined);
+    assert.equal(webhookDenial(serverless, [...shipped, grpc]), undefined, "re-applied after it");
+  });
+
+  Deno.test(`KServe ${version}: auto-selection keeps KServe's runtime where one serves the format, picks ours elsewhere, never by a tie`, async () => {
+    const ours = asRuntime(await manifest(MANIFESTS.serverless), 1);
+    const all = [...shipped, ours, asRuntime(await manifest(MANIFESTS.grpc), 2)];
+    const asked: Predictor[] = ours.spec.supportedModelFormats!.flatMap(({ name, version }) => [
+      { modelFormat: { name, version: version! }, protocolVersion: "v2" },
+      { modelFormat: { name }, protocolVersion: "v2" },
+    ]);
+    for (const p of asked) {
+      const ranked = supportingRuntimes(p, all);
+      const kserve = supportingRuntimes(p, [...shipped]);
+      const label = JSON.stringify(p);
+      assert.equal(ranked[0]?.name, kserve[0]?.name ?? ours.name, label);
+      assert.ok(!tiedWithFirst(p, ranked).some((r) => r.name === ours.name), `${label}: tie`);
+      assert.ok(!ranked.some((r) => r.name.endsWith("-grpc")), "the gRPC variant is never auto");
+      const v1 = supportingRuntimes({ modelFormat: p.modelFormat }, all);
+      assert.ok(!v1.some((r) => r.name === ours.name), "without protocolVersion: v2, never ours");
+    }
+  });
+}
