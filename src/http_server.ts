@@ -150,6 +150,7 @@ export class HttpServer {
     this.#inspecting = true;
     try {
       const connections = await readConnections(this.#port);
+      if (connections === null) return; // out of descriptors: look again next time
       if (connections === undefined) {
         this.#guardWorks = false;
         this.#options.logger.warning(

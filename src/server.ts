@@ -142,23 +142,34 @@ export class ModelServer implements AsyncDisposable {
       handler,
       limits: {
         headerTimeoutMs: settings.http_header_timeout * 1000,
-        idleTimeoutMs: settings.http_idle_timeout * 1000,
+        idleTimeoutMs: settings.idle_timeout * 1000,
         maxConnections: settings.max_connections ?? await defaultMaxConnections(),
       },
       logger,
     });
-    this.#grpc = await GrpcServer.start({
-      host: settings.host,
-      port: settings.grpc_port,
-      maxMessageLength: settings.grpc_max_message_length,
-      dataplane: this.dataplane,
-      repository: this.repositoryHandlers,
-      logger,
-    });
+    try {
+      this.#grpc = await this.#startGrpc();
+    } catch (err) {
+      await this.#http.stop(); // nothing half-started stays behind
+      throw err;
+    }
     const grpc = this.#grpc;
     this.readiness.onChange((ready) => grpc.setServing(ready));
     this.readiness.markListening();
     this.#startup = settings.load_models_at_startup ? this.#loadAtStartup() : Promise.resolve();
+  }
+
+  #startGrpc(): Promise<GrpcServer> {
+    const { settings, logger } = this;
+    return GrpcServer.start({
+      host: settings.host,
+      port: settings.grpc_port,
+      maxMessageLength: settings.grpc_max_message_length,
+      idleTimeoutMs: settings.idle_timeout * 1000,
+      dataplane: this.dataplane,
+      repository: this.repositoryHandlers,
+      logger,
+    });
   }
 
   /**

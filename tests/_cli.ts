@@ -59,6 +59,8 @@ export interface ServerProcess {
   grpcPort: number;
   /** Log lines so far. */
   lines: string[];
+  /** The process id (to send signals). */
+  pid: number;
   /** Resolves once `/v2/health/ready` answers 200. */
   waitReady(): Promise<void>;
   /** Sends a signal and waits for the exit; resolves with the exit code and stderr. */
@@ -112,6 +114,7 @@ export async function startCli(args: string[], options: CliOptions = {}): Promis
     url: base,
     grpcPort: Number(grpcPort),
     lines,
+    pid: child.pid,
     async waitReady() {
       while (true) {
         const response = await fetch(`${base}/v2/health/ready`);

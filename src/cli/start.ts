@@ -1,6 +1,7 @@
 /**
  * `mlserver start [FOLDER]`: loads settings, starts the server and runs until
- * SIGTERM or SIGINT, then stops gracefully (a second signal exits at once).
+ * SIGTERM or SIGINT, then stops gracefully (a second signal, a second or
+ * more after the first, exits at once).
  *
  * @module
  */
@@ -26,6 +27,9 @@ Options:
   --debug               Debug logging
   -h, --help            Show this help
 `;
+
+/** Signals closer together than this are one request to stop. */
+const SIGNALS_TOGETHER_MS = 1000;
 
 /** Runs `start`; resolves with the exit code once the server has stopped. */
 export async function startCommand(
@@ -83,14 +87,20 @@ export async function startCommand(
   }
   const server = new ModelServer({ settings, models: readModelSources(env), logger });
   const stopped = Promise.withResolvers<void>();
-  let signals = 0;
+  let firstSignalAt: number | undefined;
   const onSignal = (): void => {
-    signals++;
-    if (signals > 1) {
-      logger.warning("Second signal: exiting now");
-      Deno.exit(1);
+    const now = performance.now();
+    if (firstSignalAt === undefined) {
+      firstSignalAt = now;
+      server.stop().then(stopped.resolve, stopped.reject);
+      return;
     }
-    server.stop().then(stopped.resolve, stopped.reject);
+    // Ctrl-C under `deno task` reaches the server twice at once (the task
+    // forwards it, and the terminal signals the whole group): signals that
+    // arrive together are one request to stop; a later one means "now".
+    if (now - firstSignalAt < SIGNALS_TOGETHER_MS) return;
+    logger.warning("Second signal: exiting now");
+    Deno.exit(1);
   };
   for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, onSignal);
   try {

@@ -21,6 +21,8 @@ export interface GrpcServerOptions extends GrpcDeps {
   port: number;
   /** Bytes each way; -1 for no limit. */
   maxMessageLength: number;
+  /** Milliseconds a connection without a running call stays open. */
+  idleTimeoutMs: number;
   logger: Logger;
 }
 
@@ -50,6 +52,10 @@ export class GrpcServer {
     const server = new grpc.Server({
       "grpc.max_receive_message_length": limit,
       "grpc.max_send_message_length": limit,
+      // Connections with no call running are closed after this long: idle
+      // clients, and connections that never sent a request (a session starts
+      // at connect, so its idle clock runs from there).
+      "grpc.max_connection_idle_ms": options.idleTimeoutMs,
     });
     for (const service of [inferenceService(options), modelRepositoryService(options)]) {
       server.addService(service.definition, service.implementation);

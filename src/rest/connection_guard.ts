@@ -102,9 +102,11 @@ export class ConnectionGuard {
       }
       // A connection from before the last rotation is finishing a request on the old server.
       if (first <= this.#rotatedAt) continue;
+      // (Activity is forgotten with the connection, at the tick it is gone: a client port
+      // reused within one tick inherits it, which only shortens that connection's idle time.)
       const activity = this.#activity.get(remotePort);
-      if (activity === undefined || activity.last < first) {
-        if (now - first > headerTimeoutMs) stalled++; // never completed a request
+      if (activity === undefined) {
+        if (now - first > headerTimeoutMs) stalled++; // never sent a request
       } else if (activity.running === 0 && now - activity.last > idleTimeoutMs) {
         stalled++; // kept alive, idle
       }
@@ -152,16 +154,25 @@ export function parseSocketTable(text: string, port: number): ConnectionEntry[] 
   return entries;
 }
 
-/** Reads the connections to `port`, or undefined where the socket table cannot be read. */
-export async function readConnections(port: number): Promise<ConnectionEntry[] | undefined> {
+/**
+ * Reads the connections to `port`: undefined where the socket table cannot
+ * be read at all (not Linux, not allowed), null when it cannot be read now
+ * (the process is out of file descriptors).
+ */
+export async function readConnections(port: number): Promise<ConnectionEntry[] | undefined | null> {
   try {
     const [v4, v6] = await Promise.all([
       Deno.readTextFile("/proc/net/tcp"),
-      Deno.readTextFile("/proc/net/tcp6").catch(() => ""),
+      Deno.readTextFile("/proc/net/tcp6").catch((err) => {
+        if (err instanceof Deno.errors.NotFound) return ""; // no IPv6
+        throw err;
+      }),
     ]);
     return [...parseSocketTable(v4, port), ...parseSocketTable(v6, port)];
-  } catch {
-    return undefined;
+  } catch (err) {
+    const never = err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotCapable ||
+      err instanceof Deno.errors.PermissionDenied;
+    return never ? undefined : null;
   }
 }
 

@@ -62,8 +62,8 @@ export const ServerSettingsSchema = z.object({
   shutdown_timeout: lax(z.number().nonnegative()).default(30),
   /** Seconds a client has to send a whole request head before its connection is closed. */
   http_header_timeout: lax(z.number().positive()).default(10),
-  /** Seconds a kept-alive HTTP connection may sit idle before it is closed. */
-  http_idle_timeout: lax(z.number().positive()).default(75),
+  /** Seconds a connection with no request running stays open (HTTP keep-alive, gRPC sessions). */
+  idle_timeout: lax(z.number().positive()).default(75),
   /** Open HTTP connections at most; null: the open-file limit less a reserve. */
   max_connections: lax(z.number().int().positive()).nullable().default(null),
 });

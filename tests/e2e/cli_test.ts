@@ -2,6 +2,7 @@
  * The command line as users run it: a real `deno run main.ts` process.
  */
 import assert from "node:assert/strict";
+import { call, grpc, inferenceClient } from "../_grpc.ts";
 import { join } from "node:path";
 import { VERSION } from "../../src/version.ts";
 import { runCli as run, startCli as startProcess } from "../_cli.ts";
@@ -164,6 +165,116 @@ Deno.test("SIGTERM lets in-flight requests finish, then exits 0", async () => {
   assert.ok(server.lines.some((l) => l.includes("Shutting down")));
   assert.ok(server.lines.some((l) => l.includes("[sleepy] INFO - Unloaded model")));
   await assert.rejects(fetch(`${server.url}/v2/health/live`), "no longer accepting connections");
+});
+
+Deno.test("SIGTERM with requests past shutdown_timeout: exits within it, answering them 503 / UNAVAILABLE", async () => {
+  await using dir = await withTmpDir();
+  await writeModel(dir.path, "sleepy", {
+    implementation: RUNTIMES.behaviours("Sleeper"),
+    parameters: { extra: { delay_ms: 8000 } },
+  });
+  const server = await startProcess([dir.path], { env: { MLSERVER_SHUTDOWN_TIMEOUT: "2" } });
+  await server.waitReady();
+  const body = JSON.stringify({
+    inputs: [{ name: "x", datatype: "INT32", shape: [1], data: [1] }],
+  });
+  const rest = Array.from(
+    { length: 3 },
+    () =>
+      fetch(`${server.url}/v2/models/sleepy/infer`, { method: "POST", body })
+        .then(async (r) => ({ status: r.status, body: await r.json() })),
+  );
+  const client = inferenceClient(server.grpcPort);
+  const grpcCalls = Array.from({ length: 2 }, () =>
+    call(client, "ModelInfer", {
+      model_name: "sleepy",
+      inputs: [{ name: "x", datatype: "INT32", shape: [1], contents: { int_contents: [1] } }],
+    }));
+  await new Promise((r) => setTimeout(r, 300)); // all five are running
+  const started = performance.now();
+  const { code } = await server.stop("SIGTERM");
+  const took = performance.now() - started;
+  client.close();
+  assert.equal(code, 0);
+  assert.ok(took < 3000, `stopped after ${Math.round(took)} ms (shutdown_timeout is 2 s)`);
+  for (const answer of await Promise.all(rest)) {
+    assert.deepEqual(answer, { status: 503, body: { error: "The server is shutting down" } });
+  }
+  for (const answer of await Promise.all(grpcCalls)) {
+    assert.equal(answer.error?.code, grpc.status.UNAVAILABLE);
+    assert.equal(answer.error?.details, "The server is shutting down");
+  }
+});
+
+Deno.test("two signals at once (Ctrl-C under deno task) are one graceful stop; a later one exits at once", async (t) => {
+  await using dir = await withTmpDir();
+  await writeModel(dir.path, "sleepy", {
+    implementation: RUNTIMES.behaviours("Sleeper"),
+    parameters: { extra: { delay_ms: 3000 } },
+  });
+  const body = JSON.stringify({
+    inputs: [{ name: "x", datatype: "INT32", shape: [1], data: [1] }],
+  });
+  await t.step("together: the drain still happens", async () => {
+    const server = await startProcess([dir.path], { env: { MLSERVER_SHUTDOWN_TIMEOUT: "10" } });
+    await server.waitReady();
+    const inflight = fetch(`${server.url}/v2/models/sleepy/infer`, { method: "POST", body });
+    await new Promise((r) => setTimeout(r, 200));
+    const pid = server.pid;
+    Deno.kill(pid, "SIGINT");
+    Deno.kill(pid, "SIGINT");
+    const response = await inflight;
+    assert.equal(response.status, 200, "the running request finished");
+    await response.body?.cancel();
+    const { code } = await server.stop("SIGINT");
+    assert.equal(code, 0);
+    assert.ok(server.lines.some((l) => l.includes("Stopped")));
+    assert.ok(!server.lines.some((l) => l.includes("Second signal")));
+  });
+  await t.step("a second or more apart: exits now", async () => {
+    const server = await startProcess([dir.path], { env: { MLSERVER_SHUTDOWN_TIMEOUT: "10" } });
+    await server.waitReady();
+    const inflight = fetch(`${server.url}/v2/models/sleepy/infer`, { method: "POST", body })
+      .then((r) => r.body?.cancel(), () => {});
+    await new Promise((r) => setTimeout(r, 200));
+    Deno.kill(server.pid, "SIGTERM");
+    await new Promise((r) => setTimeout(r, 1200));
+    const { code } = await server.stop("SIGTERM");
+    await inflight;
+    assert.equal(code, 1);
+    assert.ok(server.lines.some((l) => l.includes("Second signal: exiting now")));
+  });
+});
+
+Deno.test("a port in use: exit 1 with one line naming the listener and the address", async (t) => {
+  await using dir = await withTmpDir();
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (taken.addr as Deno.NetAddr).port;
+  try {
+    for (const [listener, flag] of [["HTTP", "--http-port"], ["gRPC", "--grpc-port"]] as const) {
+      await t.step(listener, async () => {
+        const ports = flag === "--http-port"
+          ? ["--http-port", String(port), "--grpc-port", "0"]
+          : ["--http-port", "0", "--grpc-port", String(port)];
+        const { code, stdout, stderr } = await run([
+          "start",
+          dir.path,
+          "--host",
+          "127.0.0.1",
+          ...ports,
+        ]);
+        assert.equal(code, 1);
+        assert.equal(
+          stderr,
+          `error: mlserver start failed: Cannot listen for ${listener} on 127.0.0.1:${port}: ` +
+            "the address is already in use (another server?)\n",
+        );
+        assert.ok(!/No address added/.test(stdout + stderr), "no stray grpc-js line");
+      });
+    }
+  } finally {
+    taken.close();
+  }
 });
 
 Deno.test("a models folder that does not exist yet is served once it appears (ModelMesh starts first)", async () => {

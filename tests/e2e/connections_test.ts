@@ -1,0 +1,196 @@
+/**
+ * Connection bounds end to end: half-sent requests (slowloris) and idle
+ * kept-alive connections are closed, running requests are not, the
+ * connection cap refuses the excess and then accepts again, and running out
+ * of file descriptors no longer ends the process.
+ */
+import assert from "node:assert/strict";
+import { repoPath, RUNTIMES, startServer, withTmpDir, writeModel } from "../_helpers.ts";
+import { fixture } from "../_helpers.ts";
+
+const encoder = new TextEncoder();
+const HALF_REQUEST = encoder.encode("POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\n");
+
+/** Resolves with the milliseconds until the server closed `conn`, or -1 if it stays open for `ms`. */
+async function closedWithin(conn: Deno.Conn, ms: number): Promise<number> {
+  const started = performance.now();
+  const buffer = new Uint8Array(4096);
+  const deadline = started + ms;
+  while (performance.now() < deadline) {
+    const read = await Promise.race([
+      conn.read(buffer).catch(() => null),
+      new Promise<"wait">((resolve) =>
+        setTimeout(() => resolve("wait"), deadline - performance.now())
+      ),
+    ]);
+    if (read === null) return performance.now() - started; // EOF or reset: closed
+    if (read === "wait") break;
+  }
+  return -1;
+}
+
+async function connect(port: number): Promise<Deno.Conn> {
+  return await Deno.connect({ hostname: "127.0.0.1", port });
+}
+
+async function ok(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/v2/health/live`);
+    await response.body?.cancel();
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("half-sent requests are closed after http_header_timeout; the server keeps serving", async () => {
+  await using dir = await withTmpDir();
+  await writeModel(dir.path, "echo", { implementation: RUNTIMES.echo });
+  await using srv = await startServer(dir.path, { settings: { http_header_timeout: 1 } });
+  const conns = await Promise.all(Array.from({ length: 20 }, () => connect(srv.server.httpPort)));
+  try {
+    await Promise.all(conns.map((c) => c.write(HALF_REQUEST)));
+    const closed = await Promise.all(conns.map((c) => closedWithin(c, 5000)));
+    assert.ok(closed.every((ms) => ms >= 0), `closed after ${closed.map(Math.round)} ms`);
+    assert.ok(await ok(srv.url));
+  } finally {
+    for (const c of conns) c.close();
+  }
+});
+
+Deno.test("idle kept-alive connections close after idle_timeout; running requests finish", async () => {
+  const { SlowModel } = await import(fixture("runtimes", "behaviours.ts"));
+  SlowModel.reset();
+  await using dir = await withTmpDir();
+  await writeModel(dir.path, "slow", { implementation: RUNTIMES.behaviours("SlowModel") });
+  await using srv = await startServer(dir.path, { settings: { idle_timeout: 1 } });
+  const idle = await connect(srv.server.httpPort);
+  try {
+    // One whole request, then silence.
+    await idle.write(encoder.encode("GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n"));
+    const answer = new Uint8Array(1024);
+    assert.ok(((await idle.read(answer)) ?? 0) > 0);
+    // Meanwhile a request that runs longer than the idle timeout.
+    const running = fetch(`${srv.url}/v2/models/slow/infer`, {
+      method: "POST",
+      body: JSON.stringify({ inputs: [] }),
+    });
+    assert.ok((await closedWithin(idle, 5000)) >= 0, "the idle connection was closed");
+    SlowModel.release();
+    const response = await running;
+    assert.equal(response.status, 200, "the running request was not cut");
+    await response.body?.cancel();
+    assert.ok(await ok(srv.url));
+  } finally {
+    SlowModel.release();
+    idle.close();
+  }
+});
+
+Deno.test("max_connections: past the cap new connections are refused, then accepted again", async () => {
+  await using dir = await withTmpDir();
+  await using srv = await startServer(dir.path, {
+    settings: { max_connections: 10, http_header_timeout: 60 },
+  });
+  const conns = await Promise.all(Array.from({ length: 12 }, () => connect(srv.server.httpPort)));
+  try {
+    // Within a second or two the listener pauses: its idle connections are closed.
+    const closed = await Promise.all(conns.map((c) => closedWithin(c, 5000)));
+    assert.ok(closed.every((ms) => ms >= 0), `closed: ${closed.map(Math.round)}`);
+    let serving = false;
+    for (let i = 0; i < 50 && !serving; i++) {
+      serving = await ok(srv.url);
+      if (!serving) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(serving, "accepting again once below the cap");
+  } finally {
+    for (const c of conns) c.close();
+  }
+});
+
+Deno.test("running out of file descriptors stops the listener, not the process", async () => {
+  await using dir = await withTmpDir();
+  // A low open-file limit for the server only; a cap above it, so descriptors really run out.
+  const server = new Deno.Command("sh", {
+    args: [
+      "-c",
+      'ulimit -n 200 && exec "$0" "$@"',
+      Deno.execPath(),
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-env",
+      "--allow-sys=uid",
+      "--config",
+      repoPath("deno.json"),
+      repoPath("main.ts"),
+      "start",
+      dir.path,
+      "--host",
+      "127.0.0.1",
+      "--http-port",
+      "0",
+      "--grpc-port",
+      "0",
+    ],
+    env: { NO_COLOR: "1", RUST_BACKTRACE: "0", MLSERVER_MAX_CONNECTIONS: "5000" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const lines: string[] = [];
+  const reading = (async () => {
+    for await (const chunk of server.stdout.pipeThrough(new TextDecoderStream())) {
+      lines.push(...chunk.split("\n"));
+    }
+  })();
+  const stderr = new Response(server.stderr).text();
+  const conns: Deno.Conn[] = [];
+  try {
+    let url: string | undefined;
+    for (let i = 0; i < 200 && url === undefined; i++) {
+      url = lines.map((l) => /HTTP server running on (http:\/\/\S+)/.exec(l)?.[1]).find((u) => u);
+      if (url === undefined) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(url !== undefined, lines.join("\n"));
+    const port = Number(new URL(url).port);
+    for (let i = 0; i < 400; i++) {
+      try {
+        conns.push(await connect(port));
+      } catch {
+        break; // refused: the listener stopped
+      }
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    for (const c of conns.splice(0)) c.close();
+    let serving = false;
+    for (let i = 0; i < 60 && !serving; i++) {
+      serving = await ok(url);
+      if (!serving) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(serving, `serving again after the descriptors came back:\n${lines.join("\n")}`);
+    assert.ok(
+      lines.some((l) => /HTTP listener on .* stopped: .*Too many open files/.test(l)),
+      "logged once",
+    );
+    assert.equal(lines.filter((l) => / stopped: /.test(l)).length, 1);
+  } finally {
+    for (const c of conns) c.close();
+    server.kill("SIGTERM");
+    const status = await server.status;
+    await reading;
+    assert.equal(status.code, 0, await stderr);
+  }
+});
+
+Deno.test("gRPC: connections with no call (silent or idle) close after idle_timeout", async () => {
+  await using dir = await withTmpDir();
+  await using srv = await startServer(dir.path, { settings: { idle_timeout: 1 } });
+  const conns = await Promise.all(Array.from({ length: 10 }, () => connect(srv.server.grpcPort)));
+  try {
+    // The server speaks first (its HTTP/2 settings); it then hangs up on silence.
+    const closed = await Promise.all(conns.map((c) => closedWithin(c, 5000)));
+    assert.ok(closed.every((ms) => ms >= 0), `closed after ${closed.map(Math.round)} ms`);
+  } finally {
+    for (const c of conns) c.close();
+  }
+});
