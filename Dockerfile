@@ -55,7 +55,7 @@ RUN deno install --frozen --entrypoint main.ts \
     && cp "$(command -v deno)" /out/usr/local/bin/deno \
     && printf '%s\n' '#!/bin/sh' \
       'export DENO_DIR=/opt/mlserver-src/.deno' \
-      'exec /usr/local/bin/deno run -q --cached-only --frozen --config /opt/mlserver-src/deno.json --allow-net --allow-read --allow-write --allow-env --allow-sys=uid --allow-run=docker,podman,buildah --allow-ffi=/usr/local/lib/mlserver/onnxruntime /opt/mlserver-src/main.ts "$@"' \
+      'exec /usr/local/bin/deno run -q --cached-only --frozen --unstable-no-legacy-abort --config /opt/mlserver-src/deno.json --allow-net --allow-read --allow-write --allow-env --allow-sys=uid --allow-run --allow-ffi=/usr/local/lib/mlserver/onnxruntime /opt/mlserver-src/main.ts "$@"' \
       > /out/usr/local/bin/mlserver \
     && chmod 0755 /out/usr/local/bin/mlserver \
     && cp -r /opt/mlserver-src /out/opt/mlserver-src

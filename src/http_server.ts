@@ -13,10 +13,17 @@
 import { messageOf } from "./errors.ts";
 import type { Logger } from "./logging.ts";
 import {
+  type ConnectionEntry,
   ConnectionGuard,
   type ConnectionLimits,
   readConnections,
 } from "./rest/connection_guard.ts";
+
+/**
+ * Where the open connections come from: a table, null when none can be had
+ * now, undefined when never (the guard then turns itself off).
+ */
+export type ConnectionSource = (port: number) => Promise<ConnectionEntry[] | undefined | null>;
 
 /** How to start the REST listener. */
 export interface HttpServerOptions {
@@ -25,6 +32,8 @@ export interface HttpServerOptions {
   handler: (request: Request) => Promise<Response>;
   limits: ConnectionLimits;
   logger: Logger;
+  /** Default: the kernel's table, read directly (needs --allow-all for /proc). */
+  connections?: ConnectionSource;
 }
 
 /** How often the connections are looked at. */
@@ -149,12 +158,13 @@ export class HttpServer {
     if (this.#inspecting || this.#stopped || !this.#guardWorks) return;
     this.#inspecting = true;
     try {
-      const connections = await readConnections(this.#port);
+      const connections = await (this.#options.connections ?? readConnections)(this.#port);
       if (connections === null) return; // out of descriptors: look again next time
       if (connections === undefined) {
         this.#guardWorks = false;
         this.#options.logger.warning(
-          "Cannot read /proc/net/tcp: HTTP header and idle timeouts and max_connections are off",
+          "No connection table (/proc/net/tcp): HTTP header and idle timeouts and " +
+            "max_connections are off",
         );
         return;
       }

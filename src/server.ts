@@ -12,7 +12,7 @@ import { Readiness } from "./dataplane/readiness.ts";
 import { RepositoryHandlers } from "./dataplane/repository_handlers.ts";
 import { UnavailableError } from "./errors.ts";
 import { GrpcServer } from "./grpc/server.ts";
-import { HttpServer } from "./http_server.ts";
+import { type ConnectionSource, HttpServer } from "./http_server.ts";
 import { defaultMaxConnections } from "./rest/connection_guard.ts";
 import { createLogger, type Logger } from "./logging.ts";
 import { ModelRegistry } from "./registry/model_registry.ts";
@@ -40,6 +40,8 @@ export interface ModelServerOptions {
   logger?: Logger;
   /** Working folder for relative paths; default the process's. */
   cwd?: string;
+  /** Where the HTTP listener's guard gets the open connections (default: /proc). */
+  connections?: ConnectionSource;
 }
 
 /** A running model server: REST and gRPC over one data plane. */
@@ -52,6 +54,7 @@ export class ModelServer implements AsyncDisposable {
   readonly repositoryHandlers: RepositoryHandlers;
   readonly readiness: Readiness;
   readonly #loader: LoaderOptions;
+  readonly #connections: ConnectionSource | undefined;
   #http: HttpServer | undefined;
   #grpc: GrpcServer | undefined;
   #startup: Promise<void> | undefined;
@@ -68,6 +71,7 @@ export class ModelServer implements AsyncDisposable {
       structured: settings.use_structured_logging,
     });
     const cwd = options.cwd ?? Deno.cwd();
+    this.#connections = options.connections;
     this.#loader = {
       modelsRoot: settings.model_repository_root,
       modulePath: models.modulePath,
@@ -146,6 +150,7 @@ export class ModelServer implements AsyncDisposable {
         maxConnections: settings.max_connections ?? await defaultMaxConnections(),
       },
       logger,
+      ...(this.#connections === undefined ? {} : { connections: this.#connections }),
     });
     try {
       this.#grpc = await this.#startGrpc();

@@ -1,14 +1,15 @@
 /**
- * The command line as a real process (`deno run main.ts ...` with the
- * permissions of `deno task start`), and a running `mlserver start` whose
- * ports are read from its log.
+ * The command line as a real process (`deno run main.ts ...`), and a running
+ * `mlserver start` whose ports are read from its log. The default
+ * permissions let `start` serve in this process (it cannot spawn Deno, so it
+ * does not launch a scoped child: tests/e2e/permissions_test.ts covers that).
  *
  * @module
  */
 
 import { repoPath } from "./_helpers.ts";
 
-/** The permissions `deno task start` grants. */
+/** What a server serving in its own process needs (no run: it serves instead of launching). */
 export const START_PERMISSIONS = ["--allow-net", "--allow-read", "--allow-env", "--allow-sys=uid"];
 
 /** Options of a CLI process. */
@@ -24,6 +25,7 @@ export function cliCommand(args: string[], options: CliOptions = {}): Deno.Comma
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
+      "--unstable-no-legacy-abort",
       ...(options.permissions ?? START_PERMISSIONS),
       "--config",
       repoPath("deno.json"),

@@ -68,7 +68,8 @@ async function load(folder: string): Promise<OnnxRuntime> {
     const hint = err instanceof Deno.errors.NotCapable || /--allow-ffi/.test(message)
       ? `: the server needs --allow-ffi for the ONNX Runtime library (${
         inFolder ? folder : "the onnxruntime-node folder of the npm cache"
-      }; deno task start:onnx grants it)`
+      }; mlserver start grants it when an ONNX model is in the folder at start, ` +
+        `or with --allow-ffi or MLSERVER_PERMISSIONS=--allow-ffi)`
       : inFolder
       ? ` from ${folder}`
       : ` (npm:${PACKAGE}; a compiled executable loads it only from ${folder})`;

@@ -6,9 +6,25 @@
  * @module
  */
 
-import { createLogger } from "../logging.ts";
+import { fileURLToPath } from "node:url";
+import config from "../../deno.json" with { type: "json" };
+import { createLogger, silentLogger } from "../logging.ts";
+import { ModelRepository } from "../repository/repository.ts";
 import { ModelServer } from "../server.ts";
-import { loadServerSettings, readModelSources } from "../settings/load.ts";
+import { loadServerSettings, type ModelSources, readModelSources } from "../settings/load.ts";
+import type { ServerSettings } from "../settings/server_settings.ts";
+import { connectionsFromStdin } from "./connections_stdin.ts";
+import {
+  CONNECTIONS_FROM_STDIN,
+  denoCacheDir,
+  isDenoRun,
+  mayLaunch,
+  onnxLibraryFolders,
+  planLaunch,
+  runScoped,
+  scanModels,
+  takePermissionFlags,
+} from "./launcher.ts";
 import type { ServerSettingsInput } from "../settings/server_settings.ts";
 import { parseCommandArgs, UsageError } from "./args.ts";
 
@@ -33,9 +49,18 @@ const SIGNALS_TOGETHER_MS = 1000;
 
 /** Runs `start`; resolves with the exit code once the server has stopped. */
 export async function startCommand(
-  args: string[],
+  rawArgs: string[],
   env: Readonly<Record<string, string>>,
 ): Promise<number> {
+  // Deno permission flags, from the command line or MLSERVER_PERMISSIONS (an
+  // image's way: its command line is fixed).
+  const fromEnv = (env.MLSERVER_PERMISSIONS ?? "").split(/\s+/).filter((flag) => flag !== "");
+  const { flags: envFlags, rest: notFlags } = takePermissionFlags(fromEnv);
+  if (notFlags.length > 0) {
+    throw new UsageError(`MLSERVER_PERMISSIONS: '${notFlags[0]}' is not a Deno --allow-* flag`);
+  }
+  const { flags: argFlags, rest: args } = takePermissionFlags(rawArgs);
+  const permissionFlags = [...envFlags, ...argFlags];
   const { values, positionals } = parseCommandArgs(args, {
     host: { type: "string" },
     "http-port": { type: "string" },
@@ -76,6 +101,9 @@ export async function startCommand(
     flags,
     logger: createLogger({ level: "debug", write: (line) => early.push(line) }),
   });
+  const models = readModelSources(env);
+  // The launcher only launches: the server in the child does the logging.
+  if (mayLaunch(env)) return await launch(args, permissionFlags, { settings, models, env });
   const logger = createLogger({
     level: settings.debug ? "debug" : "info",
     structured: settings.use_structured_logging,
@@ -85,7 +113,19 @@ export async function startCommand(
     // ModelMesh's adapter may create the folder after the server starts: serve anyway.
     logger.warning(`Models folder '${folder}' does not exist yet: serving no models until it does`);
   }
-  const server = new ModelServer({ settings, models: readModelSources(env), logger });
+  if (permissionFlags.length > 0) {
+    logger.warning(
+      `${permissionFlags.join(" ")}: permission flags take effect when start may spawn Deno ` +
+        `(--allow-run); here the process's own permissions apply`,
+    );
+  }
+  dropPermissions();
+  const server = new ModelServer({
+    settings,
+    models,
+    logger,
+    ...(env[CONNECTIONS_FROM_STDIN] === "stdin" ? { connections: connectionsFromStdin() } : {}),
+  });
   const stopped = Promise.withResolvers<void>();
   let firstSignalAt: number | undefined;
   const onSignal = (): void => {
@@ -133,4 +173,67 @@ async function checkFolder(folder: string): Promise<boolean> {
   }
   if (!info.isDirectory) throw new UsageError(`Models folder '${folder}' is not a folder`);
   return false;
+}
+
+/** What the launch is worked out from. */
+interface LaunchContext {
+  settings: ServerSettings;
+  models: ModelSources;
+  env: Readonly<Record<string, string>>;
+}
+
+/** Runs the server in a child holding only the permissions it needs (see `launcher.ts`). */
+async function launch(
+  args: string[],
+  extra: string[],
+  { settings, models, env }: LaunchContext,
+): Promise<number> {
+  const repository = new ModelRepository({
+    root: settings.model_repository_root,
+    defaults: models.defaults,
+    logger: silentLogger,
+  });
+  const { uris, onnx } = await scanModels(repository);
+  const denoDir = denoCacheDir(env);
+  const onnxVersion = /@([\d.]+)$/.exec(config.imports["onnxruntime-node"])?.[1] ?? "";
+  const plan = planLaunch({
+    settings,
+    env,
+    cwd: Deno.cwd(),
+    extra,
+    onnx,
+    modelUris: uris,
+    denoDir,
+    onnxLibraries: await onnxLibraryFolders(denoDir, onnxVersion),
+  });
+  const source = isDenoRun()
+    ? {
+      configPath: fileURLToPath(new URL("../../deno.json", import.meta.url)),
+      mainPath: fileURLToPath(new URL("../../main.ts", import.meta.url)),
+    }
+    : undefined;
+  if (settings.debug) {
+    const how = source === undefined ? "with its compiled permissions" : plan.permissions.join(" ");
+    console.log(`Serving in a child process ${how}`);
+  }
+  return await runScoped(plan, {
+    ...(source === undefined ? {} : { source }),
+    args: ["start", ...args],
+    httpPort: settings.http_port,
+  });
+}
+
+/**
+ * A server never needs to write files or run programs: whatever process
+ * serves (a compiled executable's own child above all, whose permissions are
+ * fixed at compile time) gives them up before any model code loads.
+ */
+function dropPermissions(): void {
+  for (const name of ["write", "run"] as const) {
+    try {
+      Deno.permissions.revokeSync({ name });
+    } catch {
+      // Not held in the first place.
+    }
+  }
 }
