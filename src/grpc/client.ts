@@ -11,6 +11,7 @@ import { Buffer } from "node:buffer";
 import * as grpc from "@grpc/grpc-js";
 import { InferenceClientError, InvalidRequestError } from "../errors.ts";
 import type { ClientTransport, InferCall, TransportCall } from "../protocol/transport.ts";
+import { messages } from "./stream.ts";
 import type {
   InferenceRequest,
   InferenceResponse,
@@ -120,7 +121,8 @@ export class GrpcTransport implements ClientTransport {
     );
     const abort = (): void => stream.cancel();
     call.signal.addEventListener("abort", abort, { once: true });
-    const incoming = responses(stream);
+    // The same event reader as the server side, with the same flow control.
+    const incoming = messages(stream);
     const writing = writeAll(stream, name, requests, call).catch((err) => {
       stream.cancel();
       throw err;
@@ -248,39 +250,4 @@ async function writeAll(
     }
   }
   stream.end();
-}
-
-/** The messages of a server stream, through events (see `service.ts` `messages()`). */
-async function* responses(
-  stream: grpc.ClientDuplexStream<Uint8Array, Uint8Array>,
-): AsyncGenerator<Uint8Array> {
-  const queue: Uint8Array[] = [];
-  let ended = false;
-  let failure: unknown;
-  let wake: (() => void) | undefined;
-  const notify = (): void => {
-    wake?.();
-    wake = undefined;
-  };
-  stream.on("data", (message: Uint8Array) => {
-    queue.push(message);
-    notify();
-  });
-  stream.on("end", () => {
-    ended = true;
-    notify();
-  });
-  stream.on("error", (err: unknown) => {
-    failure = err;
-    notify();
-  });
-  while (true) {
-    if (queue.length > 0) {
-      yield queue.shift()!;
-      continue;
-    }
-    if (failure !== undefined) throw failure;
-    if (ended) return;
-    await new Promise<void>((resolve) => wake = resolve);
-  }
 }

@@ -13,6 +13,14 @@ import type { InferenceRequest } from "../protocol/types.ts";
 import { asBuffer, callContext, cancellationOf, statusFor, trailerOf } from "./call.ts";
 import { decodeModelInferRequest, encodeModelInferResponse } from "./messages.ts";
 
+/** A stream of messages with events and flow control: a server call, or a client's stream. */
+export interface MessageSource {
+  // deno-lint-ignore no-explicit-any
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+}
+
 /** Messages read ahead of the model before the call stops reading (HTTP/2 flow control then holds the client). */
 const READ_AHEAD = 8;
 
@@ -23,10 +31,8 @@ const READ_AHEAD = 8;
  * pauses while `READ_AHEAD` messages wait, so a client cannot outrun a slow
  * model into the server's memory.
  */
-export function messages(
-  call: Pick<grpc.ServerDuplexStream<Buffer, Buffer>, "on" | "pause" | "resume">,
-): AsyncIterator<Buffer> {
-  const queue: Buffer[] = [];
+export function messages<M extends Uint8Array = Buffer>(call: MessageSource): AsyncIterator<M> {
+  const queue: M[] = [];
   let ended = false;
   let failure: unknown;
   let wake: (() => void) | undefined;
@@ -34,7 +40,7 @@ export function messages(
     wake?.();
     wake = undefined;
   };
-  call.on("data", (message: Buffer) => {
+  call.on("data", (message: M) => {
     queue.push(message);
     if (queue.length >= READ_AHEAD) call.pause();
     notify();
@@ -50,7 +56,7 @@ export function messages(
     notify();
   });
   return {
-    async next(): Promise<IteratorResult<Buffer>> {
+    async next(): Promise<IteratorResult<M>> {
       while (queue.length === 0 && !ended && failure === undefined) {
         await new Promise<void>((resolve) => wake = resolve);
       }
