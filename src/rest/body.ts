@@ -29,7 +29,8 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
   if (plain) return await unlessCut(collect(request.body, limit));
   const coding = encoding.trim().toLowerCase();
   if (coding !== "gzip" && coding !== "x-gzip" && coding !== "deflate") {
-    throw new InvalidRequestError(`Unsupported Content-Encoding '${coding}': use gzip or deflate`);
+    const shown = coding.length > 40 ? `${coding.slice(0, 40)}…` : coding;
+    throw new InvalidRequestError(`Unsupported Content-Encoding '${shown}': use gzip or deflate`);
   }
   const format = coding === "deflate" ? "deflate" : "gzip";
   try {
@@ -51,7 +52,9 @@ async function unlessCut(read: Promise<Uint8Array>): Promise<Uint8Array> {
   } catch (err) {
     if (err instanceof RequestTooLargeError) throw err;
     throw new InvalidRequestError(
-      `Cannot read the request body: ${(err as Error).message ?? String(err)}`,
+      err instanceof Deno.errors.BadResource
+        ? "The request body is incomplete: the connection closed before all of it arrived"
+        : `Cannot read the request body: ${(err as Error).message ?? String(err)}`,
     );
   }
 }

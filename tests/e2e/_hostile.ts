@@ -18,9 +18,13 @@ export const MAX_ERROR_LENGTH = 4096;
 /** The request limit the suite runs with (the issue's: 8 MiB). */
 export const MAX_REQUEST_SIZE = 8 * 1024 * 1024;
 
-/** Models: echo (no metadata), and echo with one declared FP32 or BYTES input (raw form). */
+/**
+ * Models: echo (no metadata), echo with one declared FP32 or BYTES input
+ * (raw form), and a streamer (one INT32 token per input value).
+ */
 export async function hostileModels(root: string): Promise<void> {
   await writeModel(root, "echo", { implementation: RUNTIMES.echo });
+  await writeModel(root, "streamer", { implementation: RUNTIMES.behaviours("Streamer") });
   await writeModel(root, "echo-fp32", {
     name: "echo-fp32",
     implementation: RUNTIMES.echo,
