@@ -24,9 +24,16 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
   const plain = encoding === null || encoding === "" || encoding.toLowerCase() === "identity";
   // A declared length is enforced by the HTTP layer: read it in one go.
   // (Touching `request.body` here would build a stream Deno otherwise skips.)
-  if (plain && length !== null) return await unlessCut(request.bytes());
+  if (plain) {
+    try {
+      if (length !== null) return await request.bytes();
+      if (request.body === null) return new Uint8Array(0);
+      return await collect(request.body, limit);
+    } catch (err) {
+      throw cutShort(err);
+    }
+  }
   if (request.body === null) return new Uint8Array(0);
-  if (plain) return await unlessCut(collect(request.body, limit));
   const coding = encoding.trim().toLowerCase();
   if (coding !== "gzip" && coding !== "x-gzip" && coding !== "deflate") {
     const shown = coding.length > 40 ? `${coding.slice(0, 40)}…` : coding;
@@ -46,17 +53,13 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
  * sending the whole body, or sent a broken chunked encoding) is the client's
  * mistake, not the server's: a 400, never a 500.
  */
-async function unlessCut(read: Promise<Uint8Array>): Promise<Uint8Array> {
-  try {
-    return await read;
-  } catch (err) {
-    if (err instanceof RequestTooLargeError) throw err;
-    throw new InvalidRequestError(
-      err instanceof Deno.errors.BadResource
-        ? "The request body is incomplete: the connection closed before all of it arrived"
-        : `Cannot read the request body: ${(err as Error).message ?? String(err)}`,
-    );
-  }
+function cutShort(err: unknown): Error {
+  if (err instanceof RequestTooLargeError) return err;
+  return new InvalidRequestError(
+    err instanceof Deno.errors.BadResource
+      ? "The request body is incomplete: the connection closed before all of it arrived"
+      : `Cannot read the request body: ${(err as Error).message ?? String(err)}`,
+  );
 }
 
 async function collect(stream: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
