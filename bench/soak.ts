@@ -5,7 +5,8 @@
  * the server's resident memory over time, then each kind of request with
  * its count and the statuses it got, and ends with whether anything was
  * answered unexpectedly (a 5xx, a wrong status, an exact value changed, a
- * dropped connection) and whether RSS stayed flat after warm-up.
+ * dropped connection) and whether RSS stayed flat after warm-up (its floor
+ * per 30-second window: transient requests make it swing, a leak raises it).
  *
  *   deno run -A bench/soak.ts                   3 minutes, 8 clients
  *   deno run -A bench/soak.ts --duration 60 --clients 4
@@ -26,7 +27,7 @@ const { values } = parseArgs({
     duration: { type: "string", default: "180" },
     clients: { type: "string", default: "8" },
     warmup: { type: "string", default: "30" },
-    sample: { type: "string", default: "10" },
+    sample: { type: "string", default: "5" },
   },
 });
 const DURATION_S = Number(values.duration);
@@ -459,22 +460,33 @@ for (const kind of KINDS) {
   console.log(`  ${wrong ? "!!" : "  "} ${kind.name.padEnd(34)} ${outcomes}`);
 }
 
-const settled = samples.filter((s) => s.t >= WARMUP_S).map((s) => s.rss);
-// Big hostile bodies make RSS swing between samples; compare the two halves
-// after warm-up: flat when the later half's median and peak are within 10%
-// (and 32 MiB) of the earlier half's.
-const half = Math.floor(settled.length / 2);
-const earlier = settled.slice(0, half);
-const later = settled.slice(half);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-const within = (a: number, b: number) => b - a <= Math.max(32, a * 0.1);
-const flat = within(median(earlier), median(later)) &&
-  within(Math.max(...earlier), Math.max(...later));
-const mib = (n: number) => `${n.toFixed(1)} MiB`;
+// Big hostile bodies make RSS swing by a hundred MiB from one sample to the
+// next (memory in use for the requests in flight); a leak shows as a rising
+// floor. So RSS is summarised per 30-second window after warm-up, and it is
+// flat when the last window's minimum is within 10% (and 32 MiB) of the first's.
+const WINDOW_S = 30;
+const windows: number[][] = [];
+for (const s of samples.filter((s) => s.t >= WARMUP_S)) {
+  const index = Math.floor((s.t - WARMUP_S) / WINDOW_S);
+  (windows[index] ??= []).push(s.rss);
+}
+const filled = windows.filter((w) => w !== undefined && w.length > 0);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+console.log(`\nRSS per ${WINDOW_S} s window after the ${WARMUP_S} s warm-up (MiB):`);
+filled.forEach((w, i) => {
+  const from = WARMUP_S + i * WINDOW_S;
+  console.log(
+    `  ${String(from).padStart(4)}-${String(from + WINDOW_S).padEnd(4)} s  min ${
+      Math.min(...w).toFixed(1).padStart(6)
+    }  median ${median(w).toFixed(1).padStart(6)}  max ${Math.max(...w).toFixed(1).padStart(6)}`,
+  );
+});
+const firstFloor = Math.min(...filled[0]!);
+const lastFloor = Math.min(...filled.at(-1)!);
+const flat = lastFloor - firstFloor <= Math.max(32, firstFloor * 0.1);
 console.log(
   `\n${done} requests in ${((performance.now() - started) / 1000).toFixed(0)} s, ` +
-    `${unexpected} unexpected.\nRSS after the ${WARMUP_S} s warm-up: earlier half median ` +
-    `${mib(median(earlier))}, peak ${mib(Math.max(...earlier))}; later half median ` +
-    `${mib(median(later))}, peak ${mib(Math.max(...later))} -> ${flat ? "flat" : "GROWING"}`,
+    `${unexpected} unexpected; RSS floor ${firstFloor.toFixed(1)} MiB in the first window, ` +
+    `${lastFloor.toFixed(1)} MiB in the last -> ${flat ? "flat" : "GROWING"}`,
 );
 if (unexpected > 0 || !flat) Deno.exitCode = 1;
