@@ -470,7 +470,8 @@ for (const s of samples.filter((s) => s.t >= WARMUP_S)) {
   const index = Math.floor((s.t - WARMUP_S) / WINDOW_S);
   (windows[index] ??= []).push(s.rss);
 }
-const filled = windows.filter((w) => w !== undefined && w.length > 0);
+// A last window of one or two samples says little: left out.
+const filled = windows.filter((w) => w !== undefined && w.length >= 3);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 console.log(`\nRSS per ${WINDOW_S} s window after the ${WARMUP_S} s warm-up (MiB):`);
 filled.forEach((w, i) => {
