@@ -138,8 +138,8 @@ export class ModelNotFoundError extends ServerError {
   constructor(name: string, version?: string) {
     super(
       version === undefined || version === ""
-        ? `Model ${name} not found`
-        : `Model ${name} with version ${version} not found`,
+        ? `Model ${shown(name)} not found`
+        : `Model ${shown(name)} with version ${shown(version)} not found`,
     );
   }
 }
@@ -164,8 +164,8 @@ export class ModelNotReadyError extends ServerError {
   constructor(name: string, version?: string) {
     super(
       version === undefined || version === ""
-        ? `Model ${name} is not ready yet.`
-        : `Model ${name} with version ${version} is not ready yet.`,
+        ? `Model ${shown(name)} is not ready yet.`
+        : `Model ${shown(name)} with version ${shown(version)} is not ready yet.`,
     );
   }
 }
@@ -360,6 +360,17 @@ export class InferenceClientError extends Error {
       ((options.status !== undefined && TRANSIENT_STATUS.has(options.status)) ||
         (options.grpcCode !== undefined && TRANSIENT_CODE.has(options.grpcCode)));
   }
+}
+
+/** Longest model name or version an error message repeats whole. */
+const MAX_SHOWN = 256;
+
+/**
+ * A name from a request as a message shows it: a URL may carry a name of
+ * tens of kilobytes, and the answer must stay short.
+ */
+function shown(name: string): string {
+  return name.length > MAX_SHOWN ? `${name.slice(0, MAX_SHOWN)}…` : name;
 }
 
 /** The HTTP status for any thrown value. */

@@ -65,6 +65,8 @@ export interface ServerProcess {
   pid: number;
   /** Resolves once `/v2/health/ready` answers 200. */
   waitReady(): Promise<void>;
+  /** Waits for the process to exit by itself. */
+  exited(): Promise<{ code: number; signal: Deno.Signal | null; stderr: string }>;
   /** Sends a signal and waits for the exit; resolves with the exit code and stderr. */
   stop(signal?: Deno.Signal): Promise<{ code: number; signal: Deno.Signal | null; stderr: string }>;
 }
@@ -125,6 +127,11 @@ export async function startCli(args: string[], options: CliOptions = {}): Promis
         if (Date.now() > deadline) throw new Error(`not ready:\n${lines.join("\n")}`);
         await new Promise((r) => setTimeout(r, 20));
       }
+    },
+    async exited() {
+      const status = await child.status;
+      await pump;
+      return { code: status.code, signal: status.signal, stderr: await stderr };
     },
     async stop(signal: Deno.Signal = "SIGTERM") {
       try {

@@ -39,8 +39,10 @@ export const DatetimeCodec: InputCodec<Date[]> = {
       if (date === undefined || Number.isNaN(date.getTime())) {
         throw new CodecError(
           `Cannot decode '${tensor.name}' as datetime: element ${index} (${
-            JSON.stringify(text)
-          }) is not an ISO 8601 date`,
+            // An element may be megabytes long: the message quotes its start.
+            JSON.stringify(
+              text.length > 40 ? `${text.slice(0, 40)}...` : text,
+            )}) is not an ISO 8601 date`,
         );
       }
       return date;

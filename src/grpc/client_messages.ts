@@ -21,6 +21,7 @@ import type {
   ServerMetadata,
 } from "../protocol/types.ts";
 import { CONTENTS_FIELD, encodeContents } from "./contents.ts";
+import { DecodeBudget } from "../protocol/budget.ts";
 import {
   assignData,
   type PendingInput,
@@ -80,6 +81,8 @@ export function encodeModelInferRequest(
  */
 export function decodeModelInferResponse(buf: Uint8Array): InferenceResponse {
   const reader = new ProtoReader(buf);
+  // A server's answer is bounded like a request: objects in proportion to its size.
+  const budget = new DecodeBudget(buf.byteLength);
   const response: InferenceResponse = { model_name: "", outputs: [] };
   let parameters: Parameters | undefined;
   const pending: PendingInput[] = [];
@@ -101,7 +104,7 @@ export function decodeModelInferResponse(buf: Uint8Array): InferenceResponse {
         readParameterEntry(buf, reader.span("parameters"), parameters);
         break;
       case 5:
-        pending.push(readInput(buf, reader.span("outputs")));
+        pending.push(readInput(buf, reader.span("outputs"), budget));
         break;
       case 6:
         raw.push(reader.bytes("raw_output_contents"));
@@ -111,7 +114,7 @@ export function decodeModelInferResponse(buf: Uint8Array): InferenceResponse {
     }
   }
   if (parameters !== undefined) response.parameters = parameters;
-  response.outputs = assignData(buf, pending, raw, "output") as ResponseOutput[];
+  response.outputs = assignData(buf, pending, raw, budget, "output") as ResponseOutput[];
   return response;
 }
 

@@ -3,12 +3,15 @@
  * become views into the message (copied only when misaligned); varints
  * (integers and BOOL) are decoded straight into the datatype's typed array
  * with range checks; 64-bit integers go through 32-bit halves, never through
- * BigInt.
+ * BigInt. Decoding takes two passes over the contents: the first counts
+ * elements and allocates nothing, so what the shape or the message size
+ * cannot justify is refused before memory is reserved for it.
  *
  * @module
  */
 
 import { InvalidRequestError } from "../errors.ts";
+import type { DecodeBudget } from "../protocol/budget.ts";
 import {
   type BytesElement,
   type Datatype,
@@ -47,130 +50,186 @@ const FIELD_NAMES = [
   "bytes_contents",
 ];
 
-/** One occurrence of a contents field in the message. */
-export interface ContentsSpan {
-  field: number;
-  wireType: number;
-  start: number;
-  end: number;
+/** The bounds of one `InferTensorContents` message (a tensor's `contents` field). */
+export type ContentsRange = readonly [start: number, end: number];
+
+/** What a first pass over the contents found, before anything is allocated. */
+interface Survey {
+  /** Elements of the datatype's field, counted from lengths and varint ends. */
+  elements: number;
+  /** Occurrences of the datatype's field. */
+  occurrences: number;
+  /** The first occurrence, when it is packed (for the zero-copy view). */
+  packedStart: number;
+  packedEnd: number;
 }
 
 /**
- * Finds the contents fields of an `InferTensorContents` message and appends
- * them to `spans`, in wire order (a BYTES tensor has one per element, so
- * they are appended one by one, never spread as arguments).
- */
-export function scanContents(
-  buf: Uint8Array,
-  start: number,
-  end: number,
-  spans: ContentsSpan[],
-): void {
-  const reader = new ProtoReader(buf, start, end);
-  while (!reader.done) {
-    const tag = reader.tag();
-    const field = tag >>> 3;
-    const wireType = tag & 7;
-    const at = reader.pos;
-    if (wireType === WIRE.LEN) {
-      const [s, e] = reader.span();
-      if (field >= 1 && field <= 8) spans.push({ field, wireType, start: s, end: e });
-    } else {
-      reader.skip(wireType);
-      if (field >= 1 && field <= 8) spans.push({ field, wireType, start: at, end: reader.pos });
-    }
-  }
-}
-
-/**
- * Decodes typed contents for a tensor.
+ * Decodes typed contents for a tensor. A first pass counts the elements
+ * without allocating anything, so a shape the contents do not fill, or
+ * contents that would create more objects than the message justifies (a
+ * view per BYTES element), is refused before any memory is reserved.
  *
+ * @param ranges the tensor's `contents` messages, in wire order
  * @param label names the tensor in errors (`Input 'x'`)
  * @throws {InvalidRequestError} for the wrong contents field, a count that
  * does not match the shape, or values out of range
+ * @throws {RequestTooLargeError} for more BYTES elements than `budget` allows
  */
 export function decodeContents(
   buf: Uint8Array,
-  spans: readonly ContentsSpan[],
-  datatype: Datatype,
-  count: number,
-  label: string,
+  ranges: readonly ContentsRange[],
+  tensor: { datatype: Datatype; count: number; label: string; budget: DecodeBudget },
 ): TensorData {
+  const { datatype, count, label } = tensor;
   const field = CONTENTS_FIELD[datatype];
   const fail = (message: string): never => {
     throw new InvalidRequestError(`${label}: ${message}`);
   };
   if (field === undefined) {
-    fail(`${datatype} has no typed contents field; send it in raw_input_contents`);
+    return fail(`${datatype} has no typed contents field; send it in raw_input_contents`);
   }
-  for (const span of spans) {
-    if (span.field !== field) {
-      fail(`${datatype} data belongs in ${FIELD_NAMES[field!]}, got ${FIELD_NAMES[span.field]}`);
-    }
+  const survey = surveyContents(buf, ranges, datatype, fail);
+  if (survey.elements !== count) {
+    fail(`contents have ${survey.elements} elements, shape needs ${count}`);
   }
   if (datatype === "BYTES") {
-    const out: BytesElement[] = spans.map((s) => buf.subarray(s.start, s.end));
-    if (out.length !== count) fail(`contents have ${out.length} elements, shape needs ${count}`);
-    return out;
+    tensor.budget.take(count, () => `${label}: ${count} BYTES elements`);
+    return bytesElements(buf, ranges, count);
   }
   const info = DATATYPE_INFO[datatype];
   // Fixed-size packed contents in one chunk: a view, no copy.
-  if (spans.length === 1 && spans[0]!.wireType === WIRE.LEN && info.kind === "float") {
-    const { start, end } = spans[0]!;
-    if ((end - start) % info.size !== 0) {
-      fail(`packed ${FIELD_NAMES[field!]} is not a whole number of elements`);
-    }
-    const found = (end - start) / info.size;
-    if (found !== count) fail(`contents have ${found} elements, shape needs ${count}`);
-    return info.view(buf.buffer, buf.byteOffset + start, count);
-  }
-  // Every element takes at least a byte on the wire: a shape the contents
-  // cannot fill is refused before anything is allocated for it.
-  let wireBytes = 0;
-  for (const span of spans) wireBytes += span.end - span.start;
-  if (count > wireBytes) {
-    const found = elementsOnWire(buf, spans, info.kind === "float" ? info.size : 0);
-    fail(`contents have ${found} elements, shape needs ${count}`);
+  if (survey.occurrences === 1 && survey.packedEnd >= 0 && info.kind === "float") {
+    return info.view(buf.buffer, buf.byteOffset + survey.packedStart, count);
   }
   const out = info.create(count);
-  let index = 0;
   const store = storeFor(datatype, out, fail);
-  for (const span of spans) {
-    const reader = new ProtoReader(buf, span.start, span.end);
-    if (span.wireType === WIRE.LEN) {
-      if (info.kind === "float" && (span.end - span.start) % info.size !== 0) {
-        fail(`packed ${FIELD_NAMES[field!]} is not a whole number of elements`);
-      }
-      while (!reader.done) {
-        if (index >= count) fail(`contents have more than the ${count} elements the shape holds`);
-        store(reader, index++);
-      }
-    } else {
-      if (index + 1 > count) fail(`contents have more than the ${count} elements the shape holds`);
+  let index = 0;
+  forEachField(buf, ranges, field, (reader, wireType, end) => {
+    if (wireType !== WIRE.LEN) {
       store(reader, index++);
+      return;
     }
-  }
-  if (index !== count) fail(`contents have ${index} elements, shape needs ${count}`);
+    while (reader.pos < end) store(reader, index++);
+  });
   return out;
 }
 
 /**
- * How many elements the spans hold, for the error message only: packed
- * fixed-size values by length (`fixedSize` bytes each), packed varints by
- * their last bytes (below 0x80), unpacked fields one each.
+ * Whether the contents messages hold any contents field at all (an empty
+ * `contents`, or one with unknown fields only, counts as none).
  */
-function elementsOnWire(
-  buf: Uint8Array,
-  spans: readonly ContentsSpan[],
-  fixedSize: number,
-): number {
-  let found = 0;
-  for (const { wireType, start, end } of spans) {
-    if (wireType !== WIRE.LEN) found++;
-    else if (fixedSize > 0) found += Math.floor((end - start) / fixedSize);
-    else for (let i = start; i < end; i++) if (buf[i]! < 0x80) found++;
+export function hasContents(buf: Uint8Array, ranges: readonly ContentsRange[]): boolean {
+  for (const [start, end] of ranges) {
+    const reader = new ProtoReader(buf, start, end);
+    while (!reader.done) {
+      const tag = reader.tag();
+      const field = tag >>> 3;
+      if (field >= 1 && field <= 8) return true;
+      reader.skip(tag & 7);
+    }
   }
-  return found;
+  return false;
+}
+
+/**
+ * Calls `visit` for each occurrence of `field` in the contents messages,
+ * with a reader positioned at its value (for a packed field, at the first
+ * element, and `end` its end); other fields are skipped.
+ */
+function forEachField(
+  buf: Uint8Array,
+  ranges: readonly ContentsRange[],
+  field: number,
+  visit: (reader: ProtoReader, wireType: number, end: number) => void,
+): void {
+  for (const [start, end] of ranges) {
+    const reader = new ProtoReader(buf, start, end);
+    while (!reader.done) {
+      const tag = reader.tag();
+      const wireType = tag & 7;
+      if (tag >>> 3 !== field) {
+        reader.skip(wireType);
+        continue;
+      }
+      if (wireType !== WIRE.LEN) {
+        visit(reader, wireType, reader.end);
+        continue;
+      }
+      const [s, e] = reader.span();
+      const inner = new ProtoReader(buf, s, e);
+      visit(inner, wireType, e);
+    }
+  }
+}
+
+/** Counts elements and checks fields, allocating nothing. */
+function surveyContents(
+  buf: Uint8Array,
+  ranges: readonly ContentsRange[],
+  datatype: Datatype,
+  fail: (message: string) => never,
+): Survey {
+  const survey: Survey = { elements: 0, occurrences: 0, packedStart: -1, packedEnd: -1 };
+  const field = CONTENTS_FIELD[datatype]!;
+  const isBytes = datatype === "BYTES";
+  // Packed floats have a fixed size; packed varints (0 here) are counted by their ends.
+  const fixedSize = isBytes || DATATYPE_INFO[datatype].kind !== "float"
+    ? 0
+    : DATATYPE_INFO[datatype].size;
+  for (const [start, end] of ranges) {
+    const reader = new ProtoReader(buf, start, end);
+    while (!reader.done) {
+      const tag = reader.tag();
+      const found = tag >>> 3;
+      const wireType = tag & 7;
+      if (found !== field) {
+        if (found >= 1 && found <= 8) {
+          fail(`${datatype} data belongs in ${FIELD_NAMES[field]}, got ${FIELD_NAMES[found]}`);
+        }
+        reader.skip(wireType);
+        continue;
+      }
+      survey.occurrences++;
+      if (wireType !== WIRE.LEN) {
+        if (isBytes) fail(`${FIELD_NAMES[field]} has wire type ${wireType}, expected 2`);
+        reader.skip(wireType);
+        survey.elements++;
+        continue;
+      }
+      const [s, e] = reader.span();
+      if (isBytes) {
+        survey.elements++;
+      } else if (fixedSize > 0) {
+        if ((e - s) % fixedSize !== 0) {
+          fail(`packed ${FIELD_NAMES[field]} is not a whole number of elements`);
+        }
+        survey.elements += (e - s) / fixedSize;
+      } else {
+        // Each varint ends with the one byte below 0x80.
+        for (let i = s; i < e; i++) if (buf[i]! < 0x80) survey.elements++;
+      }
+      if (survey.occurrences === 1) {
+        survey.packedStart = s;
+        survey.packedEnd = e;
+      }
+    }
+  }
+  return survey;
+}
+
+/** Views of each `bytes_contents` element (counted and budgeted already). */
+function bytesElements(
+  buf: Uint8Array,
+  ranges: readonly ContentsRange[],
+  count: number,
+): BytesElement[] {
+  const out = new Array<BytesElement>(count);
+  let index = 0;
+  forEachField(buf, ranges, CONTENTS_FIELD.BYTES!, (reader, _wireType, end) => {
+    out[index++] = buf.subarray(reader.pos, end);
+  });
+  return out;
 }
 
 type Store = (reader: ProtoReader, index: number) => void;

@@ -8,6 +8,7 @@
  */
 
 import { InvalidRequestError } from "../errors.ts";
+import { DecodeBudget } from "../protocol/budget.ts";
 import { DATATYPE_INFO, elementCount, isDatatype, MAX_DIMENSIONS } from "../protocol/datatypes.ts";
 import {
   checkEnvelope,
@@ -31,10 +32,10 @@ import type {
 } from "../protocol/types.ts";
 import {
   CONTENTS_FIELD,
-  type ContentsSpan,
+  type ContentsRange,
   decodeContents,
   encodeContents,
-  scanContents,
+  hasContents,
 } from "./contents.ts";
 import { ProtoEncoder, ProtoReader, WIRE } from "./wire.ts";
 
@@ -53,7 +54,7 @@ export interface PendingInput {
   datatype: string;
   shape: number[];
   parameters?: Parameters;
-  contents: ContentsSpan[];
+  contents: ContentsRange[];
 }
 
 /**
@@ -64,6 +65,9 @@ export interface PendingInput {
  */
 export function decodeModelInferRequest(buf: Uint8Array): DecodedInferRequest {
   const reader = new ProtoReader(buf);
+  // Inputs, outputs, parameters and raw entries cost objects far larger than
+  // their bytes on the wire: counted as they are read.
+  const budget = new DecodeBudget(buf.byteLength);
   let modelName = "";
   let modelVersion = "";
   let id: string | undefined;
@@ -86,15 +90,19 @@ export function decodeModelInferRequest(buf: Uint8Array): DecodedInferRequest {
         break;
       case 4:
         parameters ??= {};
+        budget.take(1, PARAMETERS);
         readParameterEntry(buf, reader.span("parameters"), parameters);
         break;
       case 5:
-        pending.push(readInput(buf, reader.span("inputs")));
+        budget.take(2, INPUTS);
+        pending.push(readInput(buf, reader.span("inputs"), budget));
         break;
       case 6:
-        outputs.push(readRequestedOutput(buf, reader.span("outputs")));
+        budget.take(1, OUTPUTS);
+        outputs.push(readRequestedOutput(buf, reader.span("outputs"), budget));
         break;
       case 7:
+        budget.take(1, RAW);
         raw.push(reader.bytes("raw_input_contents"));
         break;
       default:
@@ -108,12 +116,21 @@ export function decodeModelInferRequest(buf: Uint8Array): DecodedInferRequest {
   if (outputs.length > 0) envelope.outputs = outputs as EnvelopeOutput[];
   checkEnvelope(envelope);
   const request = envelope as unknown as InferenceRequest;
-  request.inputs = assignData(buf, envelope.inputs as unknown as PendingInput[], raw);
+  request.inputs = assignData(buf, envelope.inputs as unknown as PendingInput[], raw, budget);
   return { request, modelName, modelVersion, raw: raw.length > 0 };
 }
 
+const PARAMETERS = () => "Invalid inference request: parameters";
+const INPUTS = () => "Invalid inference request: inputs";
+const OUTPUTS = () => "Invalid inference request: outputs";
+const RAW = () => "Invalid inference request: raw_input_contents";
+
 /** Reads an input (or output) tensor message: fields 1 to 5 are the same in both. */
-export function readInput(buf: Uint8Array, [start, end]: [number, number]): PendingInput {
+export function readInput(
+  buf: Uint8Array,
+  [start, end]: [number, number],
+  budget: DecodeBudget,
+): PendingInput {
   const reader = new ProtoReader(buf, start, end);
   const input: PendingInput = { name: "", datatype: "", shape: [], contents: [] };
   while (!reader.done) {
@@ -131,13 +148,13 @@ export function readInput(buf: Uint8Array, [start, end]: [number, number]): Pend
         break;
       case 4:
         input.parameters ??= {};
+        budget.take(1, PARAMETERS);
         readParameterEntry(buf, reader.span(), input.parameters);
         break;
-      case 5: {
-        const [s, e] = reader.span("contents");
-        scanContents(buf, s, e, input.contents);
+      case 5:
+        budget.take(1, INPUTS);
+        input.contents.push(reader.span("contents"));
         break;
-      }
       default:
         reader.skip(wireType);
     }
@@ -150,15 +167,21 @@ export function readShape(reader: ProtoReader, wireType: number, shape: number[]
   if (wireType === WIRE.LEN) {
     const [start, end] = reader.span();
     const inner = new ProtoReader(reader.buf, start, end);
-    while (!inner.done) shape.push(inner.int64("shape"));
+    while (!inner.done) {
+      // Checked per dimension: a packed shape of millions must not be read whole first.
+      if (shape.length === MAX_DIMENSIONS) tooManyDimensions();
+      shape.push(inner.int64("shape"));
+    }
   } else {
+    if (shape.length === MAX_DIMENSIONS) tooManyDimensions();
     shape.push(reader.int64("shape"));
   }
-  if (shape.length > MAX_DIMENSIONS) {
-    throw new InvalidRequestError(
-      `Invalid inference request: a shape has more than ${MAX_DIMENSIONS} dimensions`,
-    );
-  }
+}
+
+function tooManyDimensions(): never {
+  throw new InvalidRequestError(
+    `Invalid inference request: a shape has more than ${MAX_DIMENSIONS} dimensions`,
+  );
 }
 
 /**
@@ -169,6 +192,7 @@ export function assignData(
   buf: Uint8Array,
   pending: PendingInput[],
   raw: Uint8Array[],
+  budget: DecodeBudget,
   kind: "input" | "output" = "input",
 ): RequestInput[] {
   let nextRaw = 0;
@@ -182,14 +206,11 @@ export function assignData(
       throw new InvalidRequestError(`${label}: shape [${input.shape}] holds too many elements`);
     }
     let data;
-    if (input.contents.length > 0) {
-      data = decodeContents(buf, input.contents, datatype, count, label);
+    if (hasContents(buf, input.contents)) {
+      data = decodeContents(buf, input.contents, { datatype, count, label, budget });
     } else if (nextRaw < raw.length) {
-      data = decodeRawTensor(
-        raw[nextRaw++]!,
-        { name: input.name, datatype, shape: input.shape },
-        label,
-      );
+      const tensor = { name: input.name, datatype, shape: input.shape };
+      data = decodeRawTensor(raw[nextRaw++]!, tensor, budget);
     } else if (count === 0) {
       data = datatype === "BYTES" ? [] : DATATYPE_INFO[datatype].create(0);
     } else {
@@ -208,7 +229,11 @@ export function assignData(
   return inputs;
 }
 
-function readRequestedOutput(buf: Uint8Array, [start, end]: [number, number]): RequestOutput {
+function readRequestedOutput(
+  buf: Uint8Array,
+  [start, end]: [number, number],
+  budget: DecodeBudget,
+): RequestOutput {
   const reader = new ProtoReader(buf, start, end);
   const output: RequestOutput = { name: "" };
   while (!reader.done) {
@@ -219,6 +244,7 @@ function readRequestedOutput(buf: Uint8Array, [start, end]: [number, number]): R
         break;
       case 2:
         output.parameters ??= {};
+        budget.take(1, PARAMETERS);
         readParameterEntry(buf, reader.span(), output.parameters);
         break;
       default:

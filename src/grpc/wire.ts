@@ -118,7 +118,8 @@ export class ProtoReader {
    */
   span(name?: string): [start: number, end: number] {
     this.#require(WIRE.LEN, name);
-    const length = this.uint32();
+    // Read whole: a length of 2^32 + 5 truncated to 32 bits would read as 5.
+    const length = toNumber(this.varint64(), this.hi, false);
     const start = this.pos;
     const end = start + length;
     if (end > this.end) malformed(`field of ${length} bytes runs past the end of its message`);

@@ -70,6 +70,11 @@ class Problems {
   readonly #first: string[] = [];
   #count = 0;
 
+  /** Whether further problems are only counted (callers may skip building their paths). */
+  get full(): boolean {
+    return this.#count >= MAX_PROBLEMS;
+  }
+
   add(path: string, problem: string): void {
     if (this.#count++ < MAX_PROBLEMS) {
       this.#first.push(path === "" ? problem : `${path}: ${problem}`);
@@ -125,7 +130,7 @@ function walk(body: unknown, problems: Problems | undefined): boolean {
     }
     for (let i = 0; i < outputs.length; i++) {
       const output = outputs[i];
-      const where = problems === undefined ? "" : `outputs[${i}]`;
+      const where = problems === undefined || problems.full ? "" : `outputs[${i}]`;
       if (!isObject(output)) {
         if (problems === undefined) return false;
         problems.add(where, "expected an object");
@@ -150,7 +155,8 @@ function walk(body: unknown, problems: Problems | undefined): boolean {
 }
 
 function checkInput(input: unknown, index: number, problems: Problems | undefined): boolean {
-  const where = problems === undefined ? "" : `inputs[${index}]`;
+  // Past the first problems only the count matters: no path strings for a million inputs.
+  const where = problems === undefined || problems.full ? "" : `inputs[${index}]`;
   if (!isObject(input)) {
     problems?.add(where, "expected an object");
     return false;

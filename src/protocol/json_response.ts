@@ -1,7 +1,7 @@
 /**
  * Writes responses as JSON text, built as one string: the envelope by hand,
  * tensor data per datatype (see `jsonData` for which form is fastest for
- * which), parameters through `JSON.stringify`.
+ * which), parameters through `JSON.stringify` (bigints as exact numbers).
  *
  * @module
  */
@@ -32,7 +32,7 @@ export function encodeJsonResponse(
     text += `,"id":${JSON.stringify(response.id)}`;
   }
   if (response.parameters !== undefined && response.parameters !== null) {
-    text += `,"parameters":${JSON.stringify(response.parameters)}`;
+    text += `,"parameters":${jsonValue(response.parameters)}`;
   }
   text += `,"outputs":[`;
   const outputs = response.outputs;
@@ -47,11 +47,32 @@ export function encodeJsonResponse(
       continue;
     }
     if (output.parameters !== undefined && output.parameters !== null) {
-      text += `,"parameters":${JSON.stringify(output.parameters)}`;
+      text += `,"parameters":${jsonValue(output.parameters)}`;
     }
     text += `,"data":${jsonData(checkedData(output), output.name, output.datatype === "BOOL")}}`;
   }
   return text + "]}";
+}
+
+/**
+ * `JSON.stringify` that writes bigints as exact JSON numbers (a 64-bit
+ * parameter a runtime returns, or one a request sent past 2^53) instead of
+ * throwing. The replacer runs only when the plain call found a bigint.
+ */
+export function jsonValue(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    return JSON.stringify(value, exactBigints);
+  }
+}
+
+/** `JSON.rawJSON` (in V8 since 11.4; TypeScript's lib does not declare it yet). */
+const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
+
+function exactBigints(_key: string, value: unknown): unknown {
+  return typeof value === "bigint" ? rawJSON(String(value)) : value;
 }
 
 /**

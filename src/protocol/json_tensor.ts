@@ -65,13 +65,16 @@ export function decodeJsonTensor(tensor: JsonTensor, what?: string): TensorData 
 
 /**
  * The number of scalars in `data`, counting list lengths only (not values),
- * and stopping once past `limit`.
+ * and stopping once past `limit`. Lists nested deeper than `depth` more
+ * levels count as `limit + 1`: the data cannot match the shape, and a body
+ * nested thousands of levels deep must not recurse thousands of times.
  */
-function leafCount(data: readonly unknown[], limit: number): number {
+function leafCount(data: readonly unknown[], limit: number, depth: number): number {
   if (!Array.isArray(data[0])) return data.length;
+  if (depth <= 0) return limit + 1;
   let total = 0;
   for (const item of data) {
-    total += Array.isArray(item) ? leafCount(item, limit - total) : 1;
+    total += Array.isArray(item) ? leafCount(item, limit - total, depth - 1) : 1;
     if (total > limit) break;
   }
   return total;
@@ -96,7 +99,7 @@ function decodeChecked(
   };
   // Nothing is allocated for a shape the data does not fill: a tiny body
   // must not make the server reserve memory for a huge declared shape.
-  if (out === undefined && leafCount(data, count) !== count) {
+  if (out === undefined && leafCount(data, count, shape.length - 1) !== count) {
     walk(data, shape, count, fail, () => {}); // names where data and shape part
     fail(`data does not have the ${count} elements shape [${shape}] needs`);
   }
@@ -211,6 +214,12 @@ function storeFor(
         if (typeof value === "number") {
           if (value > max || value < -max) bad(value, index, `out of range for ${datatype}`);
           floats[index] = value;
+        } else if (typeof value === "bigint") {
+          // An integer too long for a double, kept exact by `parseJson`: as
+          // a float it is rounded, like any other literal.
+          const rounded = Number(value);
+          if (rounded > max || rounded < -max) bad(value, index, `out of range for ${datatype}`);
+          floats[index] = rounded;
         } else if (value === null) {
           floats[index] = NaN;
         } else if (typeof value === "string" && value in FLOAT_WORDS) {
@@ -224,6 +233,7 @@ function storeFor(
       const ints = out as NumberArray;
       const { min, max } = info as { min: number; max: number };
       return (value, index) => {
+        if (typeof value === "bigint") bad(value, index, `out of range for ${datatype}`);
         if (typeof value !== "number" || !Number.isInteger(value)) {
           bad(value, index, `expected an integer for ${datatype}`);
         }
@@ -238,7 +248,9 @@ function storeFor(
       const { min, max } = info as { min: bigint; max: bigint };
       return (value, index) => {
         let big: bigint | undefined;
-        if (typeof value === "number" && Number.isInteger(value)) big = BigInt(value);
+        // Integers past 2^53 arrive as bigints when `parseJson` kept them exact.
+        if (typeof value === "bigint") big = value;
+        else if (typeof value === "number" && Number.isInteger(value)) big = BigInt(value);
         // Strings keep 64-bit integers exact, as protobuf's JSON mapping writes them.
         else if (typeof value === "string" && /^-?\d{1,20}$/.test(value)) big = BigInt(value);
         if (big === undefined) return bad(value, index, `expected an integer for ${datatype}`);

@@ -9,6 +9,7 @@
  */
 
 import { InvalidRequestError } from "../errors.ts";
+import { DecodeBudget } from "./budget.ts";
 import {
   type BytesElement,
   type Datatype,
@@ -28,17 +29,25 @@ export interface RawTensor {
 /**
  * Decodes raw bytes into tensor data.
  *
- * @param what how errors name the tensor; default `Input '<name>'`
+ * @param budget counts the BYTES elements against the whole message's size;
+ * by default against these bytes alone
  * @throws {InvalidRequestError} when the byte count does not match the shape,
  * a BYTES length runs past the end, or a BOOL byte is not 0 or 1
+ * @throws {RequestTooLargeError} for more BYTES elements than `budget` allows
  */
-export function decodeRawTensor(bytes: Uint8Array, tensor: RawTensor, what?: string): TensorData {
-  const label = what ?? `Input '${tensor.name}'`;
+export function decodeRawTensor(
+  bytes: Uint8Array,
+  tensor: RawTensor,
+  budget: DecodeBudget = new DecodeBudget(bytes.byteLength),
+): TensorData {
+  const label = `Input '${tensor.name}'`;
   const count = elementCount(tensor.shape);
   if (count < 0) {
     throw new InvalidRequestError(`${label}: shape [${tensor.shape}] holds too many elements`);
   }
-  if (tensor.datatype === "BYTES") return decodeRawBytes(bytes, count, tensor.shape, label);
+  if (tensor.datatype === "BYTES") {
+    return decodeRawBytes(bytes, { count, shape: tensor.shape, label, budget });
+  }
   const info = DATATYPE_INFO[tensor.datatype];
   const expected = count * info.size;
   if (bytes.byteLength !== expected) {
@@ -59,41 +68,52 @@ export function decodeRawTensor(bytes: Uint8Array, tensor: RawTensor, what?: str
   return info.view(bytes.buffer, bytes.byteOffset, count);
 }
 
+/**
+ * BYTES elements in two passes: the length prefixes are checked and counted
+ * first, so nothing is allocated for data the shape or the budget refuses.
+ */
 function decodeRawBytes(
   bytes: Uint8Array,
-  count: number,
-  shape: readonly number[],
-  label: string,
+  tensor: { count: number; shape: readonly number[]; label: string; budget: DecodeBudget },
 ): BytesElement[] {
-  const out: BytesElement[] = [];
+  const { count, shape, label } = tensor;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let offset = 0;
+  let found = 0;
   while (offset < bytes.byteLength) {
-    if (out.length === count) {
+    if (found === count) {
       throw new InvalidRequestError(
         `${label}: raw BYTES data has more than the ${count} elements shape [${shape}] holds`,
       );
     }
     if (offset + 4 > bytes.byteLength) {
       throw new InvalidRequestError(
-        `${label}: raw BYTES element ${out.length} has a truncated length prefix`,
+        `${label}: raw BYTES element ${found} has a truncated length prefix`,
       );
     }
     const length = view.getUint32(offset, true);
     offset += 4;
     if (offset + length > bytes.byteLength) {
       throw new InvalidRequestError(
-        `${label}: raw BYTES element ${out.length} claims ${length} bytes, ` +
+        `${label}: raw BYTES element ${found} claims ${length} bytes, ` +
           `only ${bytes.byteLength - offset} remain`,
       );
     }
-    out.push(bytes.subarray(offset, offset + length));
     offset += length;
+    found++;
   }
-  if (out.length !== count) {
+  if (found !== count) {
     throw new InvalidRequestError(
-      `${label}: raw BYTES data has ${out.length} elements, shape [${shape}] needs ${count}`,
+      `${label}: raw BYTES data has ${found} elements, shape [${shape}] needs ${count}`,
     );
+  }
+  tensor.budget.take(count, () => `${label}: ${count} BYTES elements`);
+  const out = new Array<BytesElement>(count);
+  offset = 0;
+  for (let i = 0; i < count; i++) {
+    const length = view.getUint32(offset, true);
+    out[i] = bytes.subarray(offset + 4, offset + 4 + length);
+    offset += 4 + length;
   }
   return out;
 }

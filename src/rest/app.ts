@@ -40,7 +40,7 @@ export function createRestHandler(deps: RestDeps): RestHandler {
       const path = routePath(pathOf(request.url), rootPath);
       const match = router.match(request.method, path);
       if (match.kind === "not-found") {
-        return json({ error: `Not found: ${request.method} ${path}` }, 404, options);
+        return json({ error: `Not found: ${request.method} ${clip(path)}` }, 404, options);
       }
       if (match.kind === "method-not-allowed") {
         const headers = new Headers(options.headers);
@@ -55,12 +55,17 @@ export function createRestHandler(deps: RestDeps): RestHandler {
       return await match.handler(context);
     } catch (err) {
       if (err instanceof URIError) {
-        return json({ error: `Malformed URL: ${request.url}` }, 400, options);
+        return json({ error: `Malformed URL: ${clip(request.url)}` }, 400, options);
       }
       logFailure(log, `${request.method} ${request.url}`, err);
       return errorResponse(err, options);
     }
   };
+}
+
+/** A path or URL as an error message repeats it: at most 256 characters (URLs can be huge). */
+function clip(text: string): string {
+  return text.length > 256 ? `${text.slice(0, 256)}…` : text;
 }
 
 /** The path of an absolute URL, without parsing the whole URL. */

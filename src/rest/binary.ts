@@ -9,9 +9,11 @@
  */
 
 import { InvalidRequestError } from "../errors.ts";
+import { DecodeBudget } from "../protocol/budget.ts";
 import { DATATYPE_INFO } from "../protocol/datatypes.ts";
 import { decodeJsonRequest } from "../protocol/json_request.ts";
-import { encodeJsonResponse } from "../protocol/json_response.ts";
+import { encodeJsonResponse, jsonValue } from "../protocol/json_response.ts";
+import { describe } from "../protocol/json_tensor.ts";
 import { checkedData } from "../protocol/outputs.ts";
 import { decodeRawTensor, encodeRawTensor } from "../protocol/raw_tensor.ts";
 import type {
@@ -33,7 +35,7 @@ function binarySize(parameters: Parameters | undefined, name: string): number | 
   if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) {
     throw new InvalidRequestError(
       `Input '${name}': parameters.binary_data_size must be a non-negative integer, got ${
-        JSON.stringify(size)
+        describe(size)
       }`,
     );
   }
@@ -74,7 +76,7 @@ export async function decodeBinaryRequest(
   const jsonLength = /^\d+$/.test(header.trim()) ? Number(header) : NaN;
   if (!Number.isSafeInteger(jsonLength)) {
     throw new InvalidRequestError(
-      `Invalid Inference-Header-Content-Length ${JSON.stringify(header)}`,
+      `Invalid Inference-Header-Content-Length ${describe(header)}`,
     );
   }
   if (jsonLength > body.byteLength) {
@@ -84,6 +86,7 @@ export async function decodeBinaryRequest(
   }
   if (jsonLength === 0) return { request: decodeRawForm(body, await rawInput()), raw: true };
   const binary = body.subarray(jsonLength);
+  const budget = new DecodeBudget(body.byteLength);
   let offset = 0;
   const request = decodeJsonRequest(
     parseJson(body.subarray(0, jsonLength)),
@@ -104,7 +107,7 @@ export async function decodeBinaryRequest(
       }
       const chunk = binary.subarray(offset, offset + size);
       offset += size;
-      return decodeRawTensor(chunk, input);
+      return decodeRawTensor(chunk, input, budget);
     },
   );
   if (offset !== binary.byteLength) {
@@ -211,7 +214,7 @@ export function encodeBinaryResponse(
     const bytes = encodeRawTensor(checkedData(output));
     chunks.push(bytes);
     const parameters = { ...output.parameters, binary_data_size: bytes.byteLength };
-    return `,"parameters":${JSON.stringify(parameters)}`;
+    return `,"parameters":${jsonValue(parameters)}`;
   }));
   let size = json.byteLength;
   for (const chunk of chunks) size += chunk.byteLength;

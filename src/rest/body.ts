@@ -24,12 +24,20 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
   const plain = encoding === null || encoding === "" || encoding.toLowerCase() === "identity";
   // A declared length is enforced by the HTTP layer: read it in one go.
   // (Touching `request.body` here would build a stream Deno otherwise skips.)
-  if (plain && length !== null) return await request.bytes();
+  if (plain) {
+    try {
+      if (length !== null) return await request.bytes();
+      if (request.body === null) return new Uint8Array(0);
+      return await collect(request.body, limit);
+    } catch (err) {
+      throw cutShort(err);
+    }
+  }
   if (request.body === null) return new Uint8Array(0);
-  if (plain) return await collect(request.body, limit);
   const coding = encoding.trim().toLowerCase();
   if (coding !== "gzip" && coding !== "x-gzip" && coding !== "deflate") {
-    throw new InvalidRequestError(`Unsupported Content-Encoding '${coding}': use gzip or deflate`);
+    const shown = coding.length > 40 ? `${coding.slice(0, 40)}…` : coding;
+    throw new InvalidRequestError(`Unsupported Content-Encoding '${shown}': use gzip or deflate`);
   }
   const format = coding === "deflate" ? "deflate" : "gzip";
   try {
@@ -38,6 +46,20 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
     if (err instanceof RequestTooLargeError) throw err;
     throw new InvalidRequestError(`Cannot decompress ${format} body: ${(err as Error).message}`);
   }
+}
+
+/**
+ * A read that fails for the connection's sake (the client closed it before
+ * sending the whole body, or sent a broken chunked encoding) is the client's
+ * mistake, not the server's: a 400, never a 500.
+ */
+function cutShort(err: unknown): Error {
+  if (err instanceof RequestTooLargeError) return err;
+  return new InvalidRequestError(
+    err instanceof Deno.errors.BadResource
+      ? "The request body is incomplete: the connection closed before all of it arrived"
+      : `Cannot read the request body: ${(err as Error).message ?? String(err)}`,
+  );
 }
 
 async function collect(stream: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
@@ -78,6 +100,9 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * Parses a JSON body. Every body is held to one rule, however it arrived:
  * bytes that are not UTF-8 are a 400, never silently replaced.
  *
+ * Integers past 2^53 (INT64 and UINT64 data, as Triton's client sends them)
+ * come back as bigints, exact; every other value as `JSON.parse` gives it.
+ *
  * @throws {InvalidRequestError} for bytes that are not UTF-8, or malformed JSON
  */
 export function parseJson(bytes: Uint8Array): unknown {
@@ -88,9 +113,51 @@ export function parseJson(bytes: Uint8Array): unknown {
     throw new InvalidRequestError("Invalid JSON: the body is not valid UTF-8");
   }
   try {
-    return JSON.parse(text);
+    return mayHoldLongInteger(text) ? parseExact(text) : JSON.parse(text);
   } catch (err) {
     if (text.trim() === "") throw new InvalidRequestError("Invalid JSON: the body is empty");
     throw new InvalidRequestError(`Invalid JSON: ${(err as Error).message}`);
   }
+}
+
+/**
+ * Whether a body may hold an integer JSON numbers cannot keep exact: one
+ * naming a 64-bit datatype with a run of 16 or more digits that starts a
+ * number (not a fraction, an exponent or the inside of a word). Both checks
+ * are plain scans, so bodies without them keep `JSON.parse`'s full speed;
+ * a false positive costs only speed, never correctness.
+ */
+function mayHoldLongInteger(text: string): boolean {
+  return text.includes("INT64") && LONG_INTEGER.test(text);
+}
+
+/** A number token of at least 16 digits (2^53 has 16). */
+const LONG_INTEGER = /(?:^|[\s,:[])-?\d{16}/;
+/** A JSON integer literal, as `JSON.parse`'s reviver sees its source. */
+const INTEGER_SOURCE = /^-?\d+$/;
+
+/**
+ * `JSON.parse` keeping integers outside the safe range exact, as bigints,
+ * from the source text the reviver is given. The reviver recurses in V8, so
+ * a body nested too deep for it is parsed plainly: no tensor can be that
+ * deep, and the decoder then names what is wrong with it.
+ */
+function parseExact(text: string): unknown {
+  try {
+    return JSON.parse(text, exactIntegers);
+  } catch (err) {
+    if (err instanceof RangeError) return JSON.parse(text);
+    throw err;
+  }
+}
+
+function exactIntegers(
+  this: unknown,
+  _key: string,
+  value: unknown,
+  context?: { source?: string },
+): unknown {
+  if (typeof value !== "number" || Number.isSafeInteger(value)) return value;
+  const source = context?.source;
+  return source !== undefined && INTEGER_SOURCE.test(source) ? BigInt(source) : value;
 }

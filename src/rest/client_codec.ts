@@ -165,7 +165,7 @@ export function decodeRestResponse(
         if (offset + size > binary.byteLength) {
           throw malformed(`${what} claims ${size} bytes, ${binary.byteLength - offset} remain`);
         }
-        data = decodeRawTensor(binary.subarray(offset, offset + size), output, what);
+        data = decodeRawTensor(binary.subarray(offset, offset + size), output);
         offset += size;
         // The size described the transfer, not the tensor (as MLServer's client drops it).
         const { binary_data_size: _, ...rest } = output.parameters!;

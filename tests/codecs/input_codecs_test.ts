@@ -156,6 +156,12 @@ Deno.test("input codecs reject what they cannot read with a 400 naming the tenso
       /element 0 \("yesterday"\) is not an ISO 8601 date/,
     ],
     [
+      "a megabyte that is not a date is quoted by its start",
+      () =>
+        DatetimeCodec.decode({ name: "d", datatype: "BYTES", shape: [1], data: ["y".repeat(1e6)] }),
+      /^Cannot decode 'd' as datetime: element 0 \("y{40}\.\.\."\) is not an ISO 8601 date$/,
+    ],
+    [
       "datetime out of range",
       () =>
         DatetimeCodec.decode({ name: "d", datatype: "BYTES", shape: [1], data: ["2024-13-45"] }),

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { InvalidRequestError } from "../../src/errors.ts";
+import { InvalidRequestError, ServerError } from "../../src/errors.ts";
 import {
   decodeModelInferRequest,
   decodeNameVersion,
@@ -551,4 +551,67 @@ Deno.test("metadata and index messages are read back by protobufjs", () => {
   }]);
   const request = s.ModelReady.requestSerialize({ name: "m", version: "3" });
   assert.deepEqual(decodeNameVersion(new Uint8Array(request)), { name: "m", version: "3" });
+});
+
+Deno.test("decodeModelInferRequest() refuses what its size cannot justify before allocating it", async (t) => {
+  const over = 600_000; // past the 524,288 objects any small message may create
+  const repeated = (pattern: number[], count: number, head: number[] = []) => {
+    const out = new Uint8Array(head.length + count * pattern.length);
+    out.set(head);
+    for (let i = 0; i < count; i++) out.set(pattern, head.length + i * pattern.length);
+    return out;
+  };
+  const cases: { name: string; bytes: () => Uint8Array; message: RegExp }[] = [
+    {
+      name: "empty bytes_contents past the budget",
+      bytes: () => {
+        const contents = Array.from(repeated([0x42, 0x00], over));
+        return oneInput("s", "BYTES", over, contents);
+      },
+      message:
+        /^Input 's': 600000 BYTES elements: decoding this \d+-byte message would create more than 524288 objects/,
+    },
+    {
+      name: "empty inputs",
+      bytes: () => repeated([0x2a, 0x00], over),
+      message: /^Invalid inference request: inputs: decoding this/,
+    },
+    {
+      name: "empty raw_input_contents",
+      bytes: () => repeated([0x3a, 0x00], over),
+      message: /raw_input_contents: decoding this/,
+    },
+    {
+      name: "a packed shape of a million dimensions",
+      bytes: () => new Uint8Array(field(5, field(3, new Array(1_000_000).fill(1)))),
+      message: /a shape has more than 64 dimensions/,
+    },
+    {
+      name: "a length of 2^32 + 5 is not read as 5",
+      bytes: () =>
+        new Uint8Array([0x0a, 0x85, 0x80, 0x80, 0x80, 0x10, 0x61, 0x62, 0x63, 0x64, 0x65]),
+      message: /field of 4294967301 bytes runs past the end/,
+    },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, () => {
+      assert.throws(() => decodeModelInferRequest(c.bytes()), (err: unknown) => {
+        assert.ok(err instanceof ServerError, String(err));
+        assert.match(err.message, c.message);
+        return true;
+      });
+    });
+  }
+  await t.step("BYTES within the budget decode, and so does numeric data of any count", () => {
+    const count = 100_000;
+    const bytes = decodeModelInferRequest(
+      oneInput("s", "BYTES", count, Array.from(repeated([0x42, 0x00], count))),
+    );
+    assert.equal((bytes.request.inputs[0]!.data as Uint8Array[]).length, count);
+    const many = 1_000_000;
+    const ints = decodeModelInferRequest(
+      oneInput("x", "INT32", many, Array.from(repeated([0x10, 0x03], many))),
+    );
+    assert.equal((ints.request.inputs[0]!.data as Int32Array).length, many);
+  });
 });

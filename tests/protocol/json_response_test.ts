@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ServerError } from "../../src/errors.ts";
-import { encodeJsonResponse, jsonData } from "../../src/protocol/json_response.ts";
+import { encodeJsonResponse, jsonData, jsonValue } from "../../src/protocol/json_response.ts";
 import type { InferenceResponse } from "../../src/protocol/types.ts";
 
 Deno.test("jsonData() writes each typed array as JSON", async (t) => {
@@ -79,4 +79,32 @@ Deno.test("encodeJsonResponse() accepts nested plain arrays and checks them", ()
       err instanceof ServerError && err.status === 500 &&
       err.message === "Model output 'y': data has 2 elements, shape [3] needs 3",
   );
+});
+
+Deno.test("encodeJsonResponse() writes bigint parameters as exact JSON numbers", () => {
+  const response: InferenceResponse = {
+    model_name: "m",
+    parameters: { seed: 2n ** 64n - 1n, plain: 1 },
+    outputs: [{
+      name: "y",
+      datatype: "INT64",
+      shape: [2],
+      parameters: { offset: -(2n ** 63n) },
+      data: new BigInt64Array([-(2n ** 63n), 2n ** 63n - 1n]),
+    }],
+  };
+  const text = encodeJsonResponse(response);
+  assert.equal(
+    text,
+    '{"model_name":"m","parameters":{"seed":18446744073709551615,"plain":1},"outputs":[' +
+      '{"name":"y","shape":[2],"datatype":"INT64","parameters":{"offset":-9223372036854775808},' +
+      '"data":[-9223372036854775808,9223372036854775807]}]}',
+  );
+  assert.equal(jsonValue({ a: [1n] }), '{"a":[1]}');
+  assert.throws(() =>
+    jsonValue({
+      toJSON: () => {
+        throw new RangeError("no");
+      },
+    }), RangeError);
 });

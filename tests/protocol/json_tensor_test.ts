@@ -316,3 +316,84 @@ Deno.test("decodeJsonTensor() takes the fast path and the checked path to the sa
   });
   assert.deepEqual((slow as Float32Array).subarray(0, 1000), flat);
 });
+
+Deno.test("decodeJsonTensor() takes bigints from parseJson exactly, and refuses them where they cannot fit", async (t) => {
+  const cases: { name: string; datatype: Datatype; data: unknown[]; expected: unknown }[] = [
+    {
+      name: "INT64 extremes",
+      datatype: "INT64",
+      data: [-(2n ** 63n), 2n ** 63n - 1n, 2n ** 53n + 1n],
+      expected: new BigInt64Array([-(2n ** 63n), 2n ** 63n - 1n, 2n ** 53n + 1n]),
+    },
+    {
+      name: "UINT64 top",
+      datatype: "UINT64",
+      data: [2n ** 64n - 1n, 2n ** 63n, 5],
+      expected: new BigUint64Array([2n ** 64n - 1n, 2n ** 63n, 5n]),
+    },
+    {
+      name: "FP64 rounds",
+      datatype: "FP64",
+      data: [2n ** 64n],
+      expected: new Float64Array([2 ** 64]),
+    },
+    {
+      name: "INT64 past the top",
+      datatype: "INT64",
+      data: [2n ** 63n],
+      expected: /out of range for INT64/,
+    },
+    {
+      name: "UINT64 past the top",
+      datatype: "UINT64",
+      data: [2n ** 64n],
+      expected: /out of range/,
+    },
+    {
+      name: "INT32",
+      datatype: "INT32",
+      data: [2n ** 53n + 1n],
+      expected: /9007199254740993, out of range/,
+    },
+    { name: "BOOL", datatype: "BOOL", data: [2n ** 60n], expected: /expected true or false/ },
+    {
+      name: "BYTES",
+      datatype: "BYTES",
+      data: [2n ** 60n],
+      expected: /expected a string for BYTES/,
+    },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, () => {
+      const tensor = { name: "x", datatype: c.datatype, shape: [c.data.length], data: c.data };
+      if (c.expected instanceof RegExp) {
+        assert.throws(() => decodeJsonTensor(tensor), c.expected);
+      } else {
+        assert.deepEqual(decodeJsonTensor(tensor), c.expected);
+      }
+    });
+  }
+});
+
+Deno.test("decodeJsonTensor() checks nesting no deeper than the shape's rank", async (t) => {
+  const deep = (depth: number): unknown => {
+    let value: unknown = 1;
+    for (let i = 0; i < depth; i++) value = [value];
+    return value;
+  };
+  // Deep enough to overflow the stack if every level were a call.
+  for (
+    const [shape, message] of [
+      [[2], /nested deeper than shape \[2\]/],
+      [[1, 2], /nested deeper than shape \[1,2\]/],
+      [[3, 1], /data has 1 items at depth 0, shape \[3,1\] needs 3/],
+    ] as const
+  ) {
+    await t.step(`shape [${shape}]`, () => {
+      assert.throws(
+        () => decodeJsonTensor({ name: "x", datatype: "FP32", shape, data: deep(200_000) }),
+        (err: unknown) => err instanceof InvalidRequestError && message.test(err.message),
+      );
+    });
+  }
+});
