@@ -15,16 +15,25 @@ import { GrpcServer } from "./grpc/server.ts";
 import { createLogger, type Logger } from "./logging.ts";
 import { ModelRegistry, versionOf } from "./registry/model_registry.ts";
 import { ModelRepository } from "./repository/repository.ts";
+import { SwaggerDocs } from "./docs/swagger.ts";
+import { PrometheusMetrics } from "./metrics/registry.ts";
 import { createRestHandler } from "./rest/app.ts";
 import { ConcurrencyLimitedModel } from "./runtime/concurrency.ts";
+import { CustomMetricsScope } from "./runtime/custom_metrics.ts";
 import { type LoaderOptions, loadImplementation } from "./runtime/loader.ts";
 import type { Model } from "./runtime/model.ts";
 import { type ModelSources, NO_MODEL_SOURCES } from "./settings/load.ts";
 import type { ModelSettings } from "./settings/model_settings.ts";
 import type { ServerSettings } from "./settings/server_settings.ts";
+import { loggerOptionsFrom } from "./settings/logging_settings.ts";
+import { DeferredTracer } from "./tracing/deferred.ts";
 
 /** Protocol extensions implemented by this server, advertised in `GET /v2`. */
-export const EXTENSIONS: readonly string[] = ["model_repository", "binary_tensor_data"];
+export const EXTENSIONS: readonly string[] = [
+  "model_repository",
+  "binary_tensor_data",
+  "statistics",
+];
 
 /** What a server is built from. */
 export interface ModelServerOptions {
@@ -48,8 +57,12 @@ export class ModelServer implements AsyncDisposable {
   readonly dataplane: DataPlane;
   readonly repositoryHandlers: RepositoryHandlers;
   readonly readiness: Readiness;
+  /** Prometheus metrics, Triton statistics and runtimes' custom metrics. */
+  readonly metrics: PrometheusMetrics;
   readonly #loader: LoaderOptions;
+  readonly #tracer: DeferredTracer | undefined;
   #http: Deno.HttpServer<Deno.NetAddr> | undefined;
+  #metricsHttp: Deno.HttpServer<Deno.NetAddr> | undefined;
   #grpc: GrpcServer | undefined;
   #startup: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
@@ -58,10 +71,17 @@ export class ModelServer implements AsyncDisposable {
     const { settings } = options;
     const models = options.models ?? NO_MODEL_SOURCES;
     this.settings = settings;
-    this.logger = options.logger ?? createLogger({
-      level: settings.debug ? "debug" : "info",
-      structured: settings.use_structured_logging,
+    this.logger = options.logger ?? createLogger(
+      loggerOptionsFrom(
+        settings,
+        typeof settings.logging_settings === "string" ? undefined : settings.logging_settings,
+      ),
+    );
+    this.metrics = new PrometheusMetrics({
+      restPrefix: settings.metrics_rest_server_prefix,
+      transport: settings.metrics_endpoint !== null,
     });
+    this.#tracer = settings.tracing_server === null ? undefined : new DeferredTracer();
     const cwd = options.cwd ?? Deno.cwd();
     this.#loader = {
       modelsRoot: settings.model_repository_root,
@@ -90,6 +110,8 @@ export class ModelServer implements AsyncDisposable {
       readiness: this.readiness,
       logger: this.logger,
       extensions: EXTENSIONS,
+      metrics: this.metrics,
+      tracer: this.#tracer,
     });
     this.repositoryHandlers = new RepositoryHandlers({
       repository: this.repository,
@@ -110,6 +132,12 @@ export class ModelServer implements AsyncDisposable {
     return this.#grpc.port;
   }
 
+  /** The metrics port actually bound (useful with port 0). */
+  get metricsPort(): number {
+    if (this.#metricsHttp === undefined) throw new Error("Metrics server not started");
+    return this.#metricsHttp.addr.port;
+  }
+
   /** Resolves when startup loading has finished (successfully or not). */
   get startupDone(): Promise<void> {
     return this.#startup ?? Promise.resolve();
@@ -121,16 +149,31 @@ export class ModelServer implements AsyncDisposable {
    */
   async start(): Promise<void> {
     const { settings, logger } = this;
-    for (const ignored of ["logging_settings", "tracing_server"] as const) {
-      if (settings[ignored] !== null) {
-        logger.warning(`Setting '${ignored}' is accepted for compatibility but has no effect yet`);
-      }
+    if (this.#tracer !== undefined && settings.tracing_server !== null) {
+      const { OtelTracer } = await import("./tracing/otel.ts");
+      this.#tracer.use(
+        new OtelTracer({
+          endpoint: settings.tracing_server,
+          serviceName: settings.server_name,
+          serviceVersion: settings.server_version,
+        }),
+      );
+      logger.info(`Tracing to ${settings.tracing_server} (OTLP/gRPC)`);
     }
+    const exposition = settings.metrics_endpoint === null ? undefined : {
+      path: settings.metrics_endpoint,
+      scrape: () => this.metrics.scrape(),
+      contentType: this.metrics.contentType,
+    };
     const handler = createRestHandler({
       dataplane: this.dataplane,
       repository: this.repositoryHandlers,
       settings,
       logger,
+      metrics: this.metrics,
+      exposition,
+      tracer: this.#tracer,
+      docs: new SwaggerDocs({ serverVersion: settings.server_version }),
     });
     const listening = Promise.withResolvers<void>();
     this.#http = Deno.serve({
@@ -146,6 +189,9 @@ export class ModelServer implements AsyncDisposable {
       },
     }, handler);
     await listening.promise;
+    if (exposition !== undefined) {
+      this.#metricsHttp = await serveMetrics(settings, exposition, logger);
+    }
     this.#grpc = await GrpcServer.start({
       host: settings.host,
       port: settings.grpc_port,
@@ -153,6 +199,8 @@ export class ModelServer implements AsyncDisposable {
       dataplane: this.dataplane,
       repository: this.repositoryHandlers,
       logger,
+      metrics: this.metrics,
+      tracer: this.#tracer,
     });
     const grpc = this.#grpc;
     this.readiness.onChange((ready) => grpc.setServing(ready));
@@ -185,15 +233,19 @@ export class ModelServer implements AsyncDisposable {
         Promise.race([this.#http.shutdown(), timedOut]).finally(() => clearTimeout(timer)),
       );
     }
+    if (this.#metricsHttp !== undefined) stopping.push(this.#metricsHttp.shutdown());
     await Promise.all(stopping);
     await this.#startup?.catch(() => {});
     await this.registry.unloadAll();
+    await this.#tracer?.shutdown().catch((err) => {
+      this.logger.warning(`Cannot flush traces: ${messageOf(err)}`);
+    });
     this.logger.info("Stopped");
   }
 
   async #createModel(settings: ModelSettings): Promise<Model> {
     const ModelClass = await loadImplementation(settings, this.#loader);
-    return wrapModel(new ModelClass(settings));
+    return wrapModel(new ModelClass(settings), this.metrics);
   }
 
   async #loadAtStartup(): Promise<void> {
@@ -236,12 +288,41 @@ export class ModelServer implements AsyncDisposable {
 /**
  * The wrapper chain, built in this one place from the model's settings: each
  * feature is a `Model` around a `Model`, so the registry and the data plane
- * never know which links a model has. The concurrency limit is the first
- * link (closest to the runtime), so that whatever is added outside it later
- * sees queueing as part of the call.
+ * never know which links a model has. The custom-metrics scope is the
+ * first link (closest to the runtime: it binds the runtime's `log()` calls to
+ * the model), then the concurrency limit, so that whatever is added outside
+ * it later sees queueing as part of the call.
  */
-function wrapModel(runtime: Model): Model {
-  let model = runtime;
+function wrapModel(runtime: Model, metrics: PrometheusMetrics): Model {
+  let model: Model = new CustomMetricsScope(runtime, metrics.custom);
   if (model.settings.max_concurrency !== undefined) model = new ConcurrencyLimitedModel(model);
+  metrics.modelAdded({ name: model.name, version: model.version ?? "" });
   return model;
+}
+
+/** The metrics listener on `metrics_port`: only `metrics_endpoint`, as MLServer's. */
+async function serveMetrics(
+  settings: ServerSettings,
+  exposition: { path: string; scrape(): Promise<string>; contentType: string },
+  logger: Logger,
+): Promise<Deno.HttpServer<Deno.NetAddr>> {
+  const listening = Promise.withResolvers<void>();
+  const server = Deno.serve({
+    hostname: settings.host,
+    port: settings.metrics_port,
+    onListen: ({ hostname, port }) => {
+      logger.info(`Metrics server running on http://${hostname}:${port}${exposition.path}`);
+      listening.resolve();
+    },
+  }, async (request) => {
+    const path = new URL(request.url).pathname.replace(/(.)\/+$/, "$1");
+    if (path !== exposition.path || request.method !== "GET") {
+      return Response.json({ error: `Not found: ${request.method} ${path}` }, { status: 404 });
+    }
+    return new Response(await exposition.scrape(), {
+      headers: { "content-type": exposition.contentType },
+    });
+  });
+  await listening.promise;
+  return server;
 }

@@ -1,0 +1,259 @@
+/**
+ * The server's metrics: MLServer's names and label sets in a prom-client
+ * `Registry` (which also writes the exposition text and the process
+ * metrics), Triton's statistics per model, and the sink of runtimes'
+ * custom metrics. Labels are `model_name`/`model_version` wherever a model
+ * is involved (MLServer mixes in `model`/`version` for two counters); the
+ * version is the model's own, "" when it has none (MLServer writes the
+ * string "None" for REST calls without one). `model_infer_request_duration`
+ * is a histogram rather than MLServer's count-and-sum summary: the same
+ * `_count` and `_sum` series, plus buckets for latency quantiles.
+ *
+ * @module
+ */
+
+import { collectDefaultMetrics, Registry } from "prom-client";
+import { CustomMetrics } from "./custom.ts";
+import { CounterFamily, HistogramFamily, type HistogramSeries, SEPARATOR } from "./families.ts";
+import type {
+  GrpcCallType,
+  InferObservation,
+  MetricsRecorder,
+  ModelKey,
+  ModelStatistics,
+} from "./recorder.ts";
+import { ModelStatisticsAccumulator } from "./statistics.ts";
+
+/** How the metrics are set up. */
+export interface PrometheusMetricsOptions {
+  /** `metrics_rest_server_prefix`: the prefix of the REST metrics' names. */
+  restPrefix?: string;
+  /** Record transport metrics (false when `metrics_endpoint` is null). */
+  transport?: boolean;
+  /** Export process metrics (CPU, memory, event loop lag); default true. */
+  processMetrics?: boolean;
+}
+
+const APP = "mlserver";
+const MODEL_LABELS = ["model_name", "model_version"] as const;
+const GRPC_LABELS = ["grpc_type", "grpc_service", "grpc_method"] as const;
+
+/** What one model version updates on each call, kept together for one lookup. */
+interface ModelRecord {
+  readonly success: { n: number };
+  readonly failure: { n: number };
+  readonly duration: HistogramSeries;
+  readonly stats: ModelStatisticsAccumulator;
+}
+
+/** MLServer's metrics, Triton's statistics and custom metrics, in one registry. */
+export class PrometheusMetrics implements MetricsRecorder {
+  /** The registry the exposition is read from. */
+  readonly registry: Registry = new Registry();
+  /** Where runtimes' `register()` and `log()` go. */
+  readonly custom: CustomMetrics;
+  readonly transport: boolean;
+  readonly #models = new Map<string, ModelRecord>();
+  readonly #rest: {
+    total: CounterFamily;
+    duration: HistogramFamily;
+    inProgress: CounterFamily;
+  };
+  readonly #grpc: {
+    started: CounterFamily;
+    handled: CounterFamily;
+    seconds: HistogramFamily;
+    received: CounterFamily;
+    sent: CounterFamily;
+  };
+  readonly #model: {
+    success: CounterFamily;
+    failure: CounterFamily;
+    duration: HistogramFamily;
+    batchQueue: HistogramFamily;
+    parallelQueue: HistogramFamily;
+  };
+
+  constructor(options: PrometheusMetricsOptions = {}) {
+    const registry = this.registry;
+    const prefix = options.restPrefix ?? "rest_server";
+    this.transport = options.transport ?? true;
+    const rest = ["app_name", "method", "path", "status_code"];
+    this.#rest = {
+      total: new CounterFamily(registry, `${prefix}_requests_total`, "Total number of requests", {
+        labels: rest,
+      }),
+      duration: new HistogramFamily(
+        registry,
+        `${prefix}_request_duration_seconds`,
+        "Request duration, in seconds",
+        { labels: rest },
+      ),
+      inProgress: new CounterFamily(
+        registry,
+        `${prefix}_requests_in_progress`,
+        "Requests being processed",
+        { labels: ["app_name", "method"], gauge: true },
+      ),
+    };
+    this.#grpc = {
+      started: new CounterFamily(
+        registry,
+        "grpc_server_started_total",
+        "Total number of RPCs started on the server",
+        { labels: GRPC_LABELS },
+      ),
+      handled: new CounterFamily(
+        registry,
+        "grpc_server_handled_total",
+        "Total number of RPCs completed on the server, regardless of success or failure",
+        { labels: [...GRPC_LABELS, "grpc_code"] },
+      ),
+      seconds: new HistogramFamily(
+        registry,
+        "grpc_server_handling_seconds",
+        "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server",
+        { labels: GRPC_LABELS },
+      ),
+      received: new CounterFamily(
+        registry,
+        "grpc_server_msg_received_total",
+        "Total number of RPC messages received on the server",
+        { labels: GRPC_LABELS },
+      ),
+      sent: new CounterFamily(
+        registry,
+        "grpc_server_msg_sent_total",
+        "Total number of RPC messages sent by the server",
+        { labels: GRPC_LABELS },
+      ),
+    };
+    this.#model = {
+      success: new CounterFamily(
+        registry,
+        "model_infer_request_success_total",
+        "Model infer request success count",
+        { labels: MODEL_LABELS },
+      ),
+      failure: new CounterFamily(
+        registry,
+        "model_infer_request_failure_total",
+        "Model infer request failure count",
+        { labels: MODEL_LABELS },
+      ),
+      duration: new HistogramFamily(
+        registry,
+        "model_infer_request_duration",
+        "Model infer request duration, in seconds",
+        { labels: MODEL_LABELS },
+      ),
+      batchQueue: new HistogramFamily(
+        registry,
+        "batch_request_queue",
+        "Requests in a model's batch queue",
+        { labels: MODEL_LABELS },
+      ),
+      parallelQueue: new HistogramFamily(
+        registry,
+        "parallel_request_queue",
+        "Requests in flight to the parallel workers",
+        { labels: [] },
+      ),
+    };
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
+    const reserved = new Set(registry.getMetricsAsArray().map((m) => m.name));
+    this.custom = new CustomMetrics(registry, reserved);
+  }
+
+  /** The Prometheus text exposition. */
+  scrape(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** The exposition's content type. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  restStarted(method: string): void {
+    this.#rest.inProgress.add(APP + SEPARATOR + method, 1);
+  }
+
+  restFinished(method: string, path: string, status: number, startedAt: number): void {
+    const seconds = (performance.now() - startedAt) / 1000;
+    const rest = this.#rest;
+    rest.inProgress.add(APP + SEPARATOR + method, -1);
+    const key = APP + SEPARATOR + method + SEPARATOR + path + SEPARATOR + status;
+    rest.total.add(key, 1);
+    rest.duration.observe(key, seconds);
+  }
+
+  grpcStarted(service: string, method: string, type: GrpcCallType): void {
+    this.#grpc.started.add(type + SEPARATOR + service + SEPARATOR + method, 1);
+  }
+
+  grpcMessage(service: string, method: string, direction: "received" | "sent"): void {
+    // Only streams report their messages, so the type is known.
+    const key = "bidi_stream" + SEPARATOR + service + SEPARATOR + method;
+    (direction === "received" ? this.#grpc.received : this.#grpc.sent).add(key, 1);
+  }
+
+  grpcFinished(
+    call: { service: string; method: string; type: GrpcCallType },
+    code: string,
+    startedAt: number,
+  ): void {
+    const key = call.type + SEPARATOR + call.service + SEPARATOR + call.method;
+    this.#grpc.handled.add(key + SEPARATOR + code, 1);
+    this.#grpc.seconds.observe(key, (performance.now() - startedAt) / 1000);
+    if (call.type === "unary") {
+      // A unary call receives one message and, when it succeeds, sends one.
+      this.#grpc.received.add(key, 1);
+      if (code === "OK") this.#grpc.sent.add(key, 1);
+    }
+  }
+
+  inferred(o: InferObservation): void {
+    const record = this.#record(o.model, o.version);
+    (o.ok ? record.success : record.failure).n++;
+    this.#model.duration.record(record.duration, (o.ended - o.started) / 1000);
+    record.stats.add(o);
+  }
+
+  encoded(model: ModelKey, ms: number): void {
+    this.#record(model.name, model.version).stats.encoded(ms);
+  }
+
+  batchQueued(model: ModelKey, size: number): void {
+    this.#model.batchQueue.observe(model.name + SEPARATOR + model.version, size);
+  }
+
+  parallelQueued(size: number): void {
+    this.#model.parallelQueue.observe("", size);
+  }
+
+  modelAdded(model: ModelKey): void {
+    this.#record(model.name, model.version);
+    this.#model.batchQueue.at(model.name + SEPARATOR + model.version);
+  }
+
+  statistics(models: readonly ModelKey[]): ModelStatistics[] {
+    return models.map((m) => this.#record(m.name, m.version).stats.snapshot());
+  }
+
+  #record(name: string, version: string): ModelRecord {
+    const key = name + SEPARATOR + version;
+    let record = this.#models.get(key);
+    if (record === undefined) {
+      const model = this.#model;
+      record = {
+        success: model.success.at(key),
+        failure: model.failure.at(key),
+        duration: model.duration.at(key),
+        stats: new ModelStatisticsAccumulator({ name, version }),
+      };
+      this.#models.set(key, record);
+    }
+    return record;
+  }
+}
