@@ -54,6 +54,9 @@ export interface CallObserver {
   access?: Logger | undefined;
 }
 
+/** Codes that mark a server span as failed (OpenTelemetry's gRPC conventions: server faults). */
+const SERVER_FAULTS = new Set([2, 4, 12, 13, 14, 15]);
+
 /** RPCs that are neither measured nor traced (MLServer leaves out the health checks). */
 const UNMEASURED = new Set(["ServerLive", "ServerReady"]);
 
@@ -96,7 +99,7 @@ export function observeCall(
     metrics?.grpcFinished({ service, method: rpc, type }, name, receivedAt);
     if (span !== undefined) {
       span.set("rpc.grpc.status_code", code);
-      if (error !== undefined) span.fail(error);
+      if (error !== undefined && SERVER_FAULTS.has(code)) span.fail(error);
       span.end();
     }
     if (logged) {
