@@ -83,8 +83,6 @@ const PACKAGE_OWNERS: Readonly<Record<string, readonly string[]>> = {
   "@grpc/proto-loader": ["grpc"],
   "@grpc/reflection": ["grpc"],
   "grpc-health-check": ["grpc"],
-  // Prometheus registry, exposition text and process metrics.
-  "prom-client": ["metrics"],
   // OpenTelemetry SDK and its OTLP/gRPC exporter, loaded only when tracing is on.
   "@opentelemetry/api": ["tracing"],
   "@opentelemetry/core": ["tracing"],

@@ -1,27 +1,25 @@
 /**
- * The sink of runtimes' custom metrics: prom-client histograms (default
- * buckets, as MLServer's) with `model_name` and `model_version` labels,
- * created by `register()` or on first `log()`. Names the server exports
- * itself are refused, so a runtime cannot corrupt them.
+ * The sink of runtimes' custom metrics: histograms (default buckets, as
+ * MLServer's) with `model_name` and `model_version` labels, created by
+ * `register()` or on first `log()`. Names the server exports itself are
+ * refused, so a runtime cannot corrupt them.
  *
  * @module
  */
 
-import { Histogram, type Registry } from "prom-client";
 import type { CustomMetricSink } from "../runtime/custom_metrics.ts";
+import { isMetricName, type MetricRegistry } from "./exposition.ts";
+import { HistogramFamily, SEPARATOR } from "./families.ts";
 
 const LABELS = ["model_name", "model_version"] as const;
 
 /** Custom metrics in a registry. */
 export class CustomMetrics implements CustomMetricSink {
-  readonly #registry: Registry;
-  readonly #reserved: ReadonlySet<string>;
-  readonly #metrics = new Map<string, Histogram<(typeof LABELS)[number]>>();
+  readonly #registry: MetricRegistry;
+  readonly #metrics = new Map<string, HistogramFamily>();
 
-  /** @param reserved names of the server's own metrics */
-  constructor(registry: Registry, reserved: ReadonlySet<string>) {
+  constructor(registry: MetricRegistry) {
     this.#registry = registry;
-    this.#reserved = reserved;
   }
 
   register(name: string, description: string): void {
@@ -32,19 +30,20 @@ export class CustomMetrics implements CustomMetricSink {
     if (typeof value !== "number" || !Number.isFinite(value)) {
       throw new TypeError(`Cannot log custom metric '${name}': ${String(value)} is not a number`);
     }
-    this.#metric(name, `Custom metric ${name}`).observe(
-      { model_name: model.name, model_version: model.version },
-      value,
-    );
+    this.#metric(name, `Custom metric ${name}`)
+      .observe(model.name + SEPARATOR + model.version, value);
   }
 
-  #metric(name: string, help: string): Histogram<(typeof LABELS)[number]> {
+  #metric(name: string, help: string): HistogramFamily {
     let metric = this.#metrics.get(name);
     if (metric !== undefined) return metric;
-    if (this.#reserved.has(name) || this.#registry.getSingleMetric(name) !== undefined) {
+    if (!isMetricName(name)) {
+      throw new TypeError(`Cannot register custom metric '${name}': not a valid metric name`);
+    }
+    if (this.#registry.has(name)) {
       throw new Error(`Cannot register custom metric '${name}': the server exports that name`);
     }
-    metric = new Histogram({ name, help, labelNames: LABELS, registers: [this.#registry] });
+    metric = new HistogramFamily(this.#registry, name, help, { labels: LABELS });
     this.#metrics.set(name, metric);
     return metric;
   }

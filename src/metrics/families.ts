@@ -1,33 +1,15 @@
 /**
  * Counter, gauge and histogram families whose hot path is a map lookup and
- * an addition, exported through prom-client's `Registry`, which asks each
- * family for its values at scrape time and writes the exposition text.
- * prom-client's own metric objects cost 400-650 ns per update under Deno
- * (label hashing and validation on every call; measured), a REST request
- * touches five of them, and the whole request costs about 22 µs: that alone
- * would eat the 5% the hot path may lose. Custom metrics, which runtimes log
- * at their own pace, use prom-client's objects directly (`custom.ts`).
+ * an addition; the registry asks each for its samples at scrape time.
+ * (prom-client's metric objects cost 400-650 ns per update under Deno, label
+ * hashing and validation on every call, measured; a REST request touches
+ * five of them and costs about 22 µs in all: that alone would eat the 5%
+ * the hot path may lose.)
  *
  * @module
  */
 
-import type { Registry } from "prom-client";
-
-/** prom-client's shape of one sample. */
-interface Sample {
-  value: number;
-  labels: Record<string, string | number>;
-  metricName?: string;
-}
-
-/** The duck type prom-client's `Registry` asks a metric for. */
-interface Collected {
-  name: string;
-  help: string;
-  type: "counter" | "gauge" | "histogram";
-  values: Sample[];
-  aggregator: "sum";
-}
+import type { Collectable, MetricRegistry, Sample } from "./exposition.ts";
 
 /** Prometheus' default histogram buckets (what MLServer's exporters use), in seconds. */
 export const DEFAULT_BUCKETS: readonly number[] = [
@@ -50,18 +32,17 @@ export const DEFAULT_BUCKETS: readonly number[] = [
 /** Joins label values into a series key (a character no label value contains). */
 export const SEPARATOR = "\u0000";
 
-abstract class Family<S> {
+abstract class Family<S> implements Collectable {
   readonly name: string;
   readonly help: string;
   readonly labelNames: readonly string[];
   protected readonly series = new Map<string, { labels: Record<string, string>; value: S }>();
 
-  constructor(registry: Registry, name: string, help: string, labelNames: readonly string[]) {
+  constructor(registry: MetricRegistry, name: string, help: string, labelNames: readonly string[]) {
     this.name = name;
     this.help = help;
     this.labelNames = labelNames;
-    // The registry only calls `get()` and reads `name`.
-    registry.registerMetric(this as unknown as Parameters<Registry["registerMetric"]>[0]);
+    registry.register(this);
   }
 
   /**
@@ -82,27 +63,16 @@ abstract class Family<S> {
   }
 
   protected abstract initial(): S;
-  protected abstract samples(): Sample[];
-  protected abstract readonly type: Collected["type"];
-
-  /** Called by prom-client's registry at scrape time. */
-  get(): Promise<Collected> {
-    return Promise.resolve({
-      name: this.name,
-      help: this.help,
-      type: this.type,
-      values: this.samples(),
-      aggregator: "sum",
-    });
-  }
+  abstract samples(): Sample[];
+  abstract readonly type: Collectable["type"];
 }
 
 /** A counter (or, with `add` of negative values, a gauge) per label set. */
 export class CounterFamily extends Family<{ n: number }> {
-  protected readonly type: "counter" | "gauge";
+  readonly type: "counter" | "gauge";
 
   constructor(
-    registry: Registry,
+    registry: MetricRegistry,
     name: string,
     help: string,
     options: { labels: readonly string[]; gauge?: boolean },
@@ -120,7 +90,7 @@ export class CounterFamily extends Family<{ n: number }> {
     return { n: 0 };
   }
 
-  protected samples(): Sample[] {
+  samples(): Sample[] {
     return [...this.series.values()].map(({ labels, value }) => ({ labels, value: value.n }));
   }
 }
@@ -134,11 +104,11 @@ export interface HistogramSeries {
 
 /** A histogram per label set. */
 export class HistogramFamily extends Family<HistogramSeries> {
-  protected readonly type = "histogram";
+  readonly type = "histogram";
   readonly #bounds: readonly number[];
 
   constructor(
-    registry: Registry,
+    registry: MetricRegistry,
     name: string,
     help: string,
     options: { labels: readonly string[]; buckets?: readonly number[] },
@@ -168,7 +138,7 @@ export class HistogramFamily extends Family<HistogramSeries> {
     return { buckets: new Float64Array(this.#bounds.length + 1), sum: 0, count: 0 };
   }
 
-  protected samples(): Sample[] {
+  samples(): Sample[] {
     const out: Sample[] = [];
     for (const { labels, value } of this.series.values()) {
       let cumulative = 0;

@@ -1,8 +1,7 @@
 /**
- * The server's metrics: MLServer's names and label sets in a prom-client
- * `Registry` (which also writes the exposition text and the process
- * metrics), Triton's statistics per model, and the sink of runtimes'
- * custom metrics. Labels are `model_name`/`model_version` wherever a model
+ * The server's metrics: MLServer's names and label sets, the process
+ * metrics, Triton's statistics per model, and the sink of runtimes' custom
+ * metrics, in one registry that writes the Prometheus text format. Labels are `model_name`/`model_version` wherever a model
  * is involved (MLServer mixes in `model`/`version` for two counters); the
  * version is the model's own, "" when it has none (MLServer writes the
  * string "None" for REST calls without one). `model_infer_request_duration`
@@ -12,8 +11,8 @@
  * @module
  */
 
-import { collectDefaultMetrics, Registry } from "prom-client";
 import { CustomMetrics } from "./custom.ts";
+import { CONTENT_TYPE, MetricRegistry } from "./exposition.ts";
 import { CounterFamily, HistogramFamily, type HistogramSeries, SEPARATOR } from "./families.ts";
 import type {
   GrpcCallType,
@@ -22,6 +21,7 @@ import type {
   ModelKey,
   ModelStatistics,
 } from "./recorder.ts";
+import { registerProcessMetrics } from "./process.ts";
 import { ModelStatisticsAccumulator } from "./statistics.ts";
 
 /** How the metrics are set up. */
@@ -49,7 +49,7 @@ interface ModelRecord {
 /** MLServer's metrics, Triton's statistics and custom metrics, in one registry. */
 export class PrometheusMetrics implements MetricsRecorder {
   /** The registry the exposition is read from. */
-  readonly registry: Registry = new Registry();
+  readonly registry: MetricRegistry = new MetricRegistry();
   /** Where runtimes' `register()` and `log()` go. */
   readonly custom: CustomMetrics;
   readonly transport: boolean;
@@ -160,19 +160,18 @@ export class PrometheusMetrics implements MetricsRecorder {
         { labels: [] },
       ),
     };
-    if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
-    const reserved = new Set(registry.getMetricsAsArray().map((m) => m.name));
-    this.custom = new CustomMetrics(registry, reserved);
+    if (options.processMetrics !== false) registerProcessMetrics(registry);
+    this.custom = new CustomMetrics(registry);
   }
 
   /** The Prometheus text exposition. */
   scrape(): Promise<string> {
-    return this.registry.metrics();
+    return Promise.resolve(this.registry.text());
   }
 
   /** The exposition's content type. */
   get contentType(): string {
-    return this.registry.contentType;
+    return CONTENT_TYPE;
   }
 
   restStarted(method: string): void {
