@@ -31,6 +31,12 @@ export interface CallContext {
   readonly receivedAt?: number | undefined;
   /** The transport's server span, parent of the model span. */
   readonly span?: TraceSpan | undefined;
+  /**
+   * Set by the data plane when the model's answer arrived
+   * (`performance.now()`): the transport measures its encoding from there,
+   * without a clock reading of its own.
+   */
+  answeredAt?: number;
 }
 
 /** The signal one call runs under, and how to release its timer. */

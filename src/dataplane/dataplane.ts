@@ -140,6 +140,8 @@ export class DataPlane {
       throw err;
     } finally {
       clear();
+      const ended = performance.now();
+      call.answeredAt = ended;
       this.#metrics.inferred({
         model: model.name,
         version: model.version ?? "",
@@ -147,7 +149,7 @@ export class DataPlane {
         received: call.receivedAt ?? started,
         started,
         runtimeStarted: context.dequeuedAt ?? started,
-        ended: performance.now(),
+        ended,
         batchSize: batchSizeOf(request, model),
       });
       span?.end();

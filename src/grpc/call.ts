@@ -35,6 +35,8 @@ export interface Observed {
   readonly span?: TraceSpan | undefined;
   /** The inference id, once the handler knows it (for the access line). */
   requestId?: string | undefined;
+  /** When the handler finished its answer, if it read the clock anyway (`performance.now()`). */
+  finishedAt?: number | undefined;
 }
 
 /** A unary handler: decoded by the handler itself, since grpc-js moves bytes only. */
@@ -94,16 +96,18 @@ export function observeCall(
     tracestate: firstString(metadata, "tracestate"),
   }, { "rpc.system": "grpc", "rpc.service": service, "rpc.method": rpc });
   const observed: Observed = { receivedAt, span };
+  const call = { service, method: rpc, type };
   const done = (code: number, error?: string): void => {
     const name = codeName(code);
-    metrics?.grpcFinished({ service, method: rpc, type }, name, receivedAt);
+    const finishedAt = observed.finishedAt ?? performance.now();
+    metrics?.grpcFinished(call, name, (finishedAt - receivedAt) / 1000);
     if (span !== undefined) {
       span.set("rpc.grpc.status_code", code);
       if (error !== undefined && SERVER_FAULTS.has(code)) span.fail(error);
       span.end();
     }
     if (logged) {
-      const ms = (performance.now() - receivedAt).toFixed(2);
+      const ms = (finishedAt - receivedAt).toFixed(2);
       observer.access!.debug(`${service}/${rpc} ${name} ${ms}ms id=${observed.requestId ?? "-"}`);
     }
   };

@@ -99,13 +99,16 @@ export function inferenceHandlers(
       const context = callContext(modelName, modelVersion, call, { signal, observed });
       const response = await dataplane.infer(request, context);
       observed.requestId = request.id;
-      const encoding = metrics === undefined ? 0 : performance.now();
       const trailer = trailerOf(response.parameters?.headers);
       const body = encodeModelInferResponse(response, raw);
-      metrics?.encoded(
-        { name: response.model_name, version: response.model_version ?? "" },
-        performance.now() - encoding,
-      );
+      if (metrics !== undefined) {
+        const now = performance.now();
+        observed.finishedAt = now;
+        metrics.encoded(
+          { name: response.model_name, version: response.model_version ?? "" },
+          now - (context.answeredAt ?? now),
+        );
+      }
       return trailer === undefined ? { body } : { body, trailer };
     },
     ModelStatistics: (bytes, call) => {
@@ -171,7 +174,7 @@ export function inferenceService(deps: GrpcDeps): GrpcService {
   const log = logger.child("grpc");
   const observer = observerOf(name, deps);
   const handlers = {
-    ...inferenceHandlers(dataplane, deps.metrics?.transport === true ? deps.metrics : undefined),
+    ...inferenceHandlers(dataplane, deps.metrics),
     ...repositoryHandlers(repository),
   };
   const { definition, implementation } = unaryMethods(name, handlers, { log, observer });

@@ -84,21 +84,21 @@ export interface MetricsRecorder {
   readonly transport: boolean;
   /** A REST request arrived. */
   restStarted(method: string): void;
-  /** A REST request was answered: `path` is the route template, `startedAt` its arrival. */
-  restFinished(method: string, path: string, status: number, startedAt: number): void;
+  /** A REST request was answered after `seconds`: `path` is the route template. */
+  restFinished(method: string, path: string, status: number, seconds: number): void;
   /** A gRPC call arrived. */
   grpcStarted(service: string, method: string, type: GrpcCallType): void;
   /** A gRPC message was received or sent on a call. */
   grpcMessage(service: string, method: string, direction: "received" | "sent"): void;
-  /** A gRPC call ended with `code` (a grpc status name such as `OK`). */
+  /** A gRPC call ended with `code` (a grpc status name such as `OK`) after `seconds`. */
   grpcFinished(
     call: { service: string; method: string; type: GrpcCallType },
     code: string,
-    startedAt: number,
+    seconds: number,
   ): void;
   /** One inference finished (or failed). */
   inferred(observation: InferObservation): void;
-  /** The transport spent `ms` encoding an inference's answer. */
+  /** The transport spent `ms` encoding an inference's answer (see `CallContext.answeredAt`). */
   encoded(model: ModelKey, ms: number): void;
   /** A request joined a model's batch queue, which then held `size` requests. */
   batchQueued(model: ModelKey, size: number): void;

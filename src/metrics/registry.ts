@@ -46,6 +46,17 @@ interface ModelRecord {
   readonly stats: ModelStatisticsAccumulator;
 }
 
+/** The series one gRPC method updates, kept together for one lookup. */
+interface GrpcRecord {
+  readonly type: GrpcCallType;
+  readonly key: string;
+  readonly started: { n: number };
+  readonly received: { n: number };
+  readonly sent: { n: number };
+  readonly seconds: HistogramSeries;
+  readonly handled: Map<string, { n: number }>;
+}
+
 /** MLServer's metrics, Triton's statistics and custom metrics, in one registry. */
 export class PrometheusMetrics implements MetricsRecorder {
   /** The registry the exposition is read from. */
@@ -54,6 +65,12 @@ export class PrometheusMetrics implements MetricsRecorder {
   readonly custom: CustomMetrics;
   readonly transport: boolean;
   readonly #models = new Map<string, ModelRecord>();
+  readonly #restSeries = new Map<
+    string,
+    Map<string, Map<number, { total: { n: number }; duration: HistogramSeries }>>
+  >();
+  readonly #restInProgress = new Map<string, { n: number }>();
+  readonly #grpcSeries = new Map<string, Map<string, GrpcRecord>>();
   readonly #rest: {
     total: CounterFamily;
     duration: HistogramFamily;
@@ -175,41 +192,86 @@ export class PrometheusMetrics implements MetricsRecorder {
   }
 
   restStarted(method: string): void {
-    this.#rest.inProgress.add(APP + SEPARATOR + method, 1);
+    this.#inProgress(method).n++;
   }
 
-  restFinished(method: string, path: string, status: number, startedAt: number): void {
-    const seconds = (performance.now() - startedAt) / 1000;
-    const rest = this.#rest;
-    rest.inProgress.add(APP + SEPARATOR + method, -1);
-    const key = APP + SEPARATOR + method + SEPARATOR + path + SEPARATOR + status;
-    rest.total.add(key, 1);
-    rest.duration.observe(key, seconds);
+  restFinished(method: string, path: string, status: number, seconds: number): void {
+    this.#inProgress(method).n--;
+    // Nested maps on the route template (a constant string), the method and
+    // the status (a small integer): cheap keys, where one concatenated key
+    // would be hashed anew on every request.
+    let byMethod = this.#restSeries.get(path);
+    if (byMethod === undefined) this.#restSeries.set(path, byMethod = new Map());
+    let byStatus = byMethod.get(method);
+    if (byStatus === undefined) byMethod.set(method, byStatus = new Map());
+    let series = byStatus.get(status);
+    if (series === undefined) {
+      const key = APP + SEPARATOR + method + SEPARATOR + path + SEPARATOR + status;
+      series = { total: this.#rest.total.at(key), duration: this.#rest.duration.at(key) };
+      byStatus.set(status, series);
+    }
+    series.total.n++;
+    this.#rest.duration.record(series.duration, seconds);
   }
 
   grpcStarted(service: string, method: string, type: GrpcCallType): void {
-    this.#grpc.started.add(type + SEPARATOR + service + SEPARATOR + method, 1);
+    this.#grpcRecord(service, method, type).started.n++;
   }
 
   grpcMessage(service: string, method: string, direction: "received" | "sent"): void {
     // Only streams report their messages, so the type is known.
-    const key = "bidi_stream" + SEPARATOR + service + SEPARATOR + method;
-    (direction === "received" ? this.#grpc.received : this.#grpc.sent).add(key, 1);
+    const record = this.#grpcRecord(service, method, "bidi_stream");
+    (direction === "received" ? record.received : record.sent).n++;
   }
 
   grpcFinished(
     call: { service: string; method: string; type: GrpcCallType },
     code: string,
-    startedAt: number,
+    seconds: number,
   ): void {
-    const key = call.type + SEPARATOR + call.service + SEPARATOR + call.method;
-    this.#grpc.handled.add(key + SEPARATOR + code, 1);
-    this.#grpc.seconds.observe(key, (performance.now() - startedAt) / 1000);
+    const record = this.#grpcRecord(call.service, call.method, call.type);
+    let handled = record.handled.get(code);
+    if (handled === undefined) {
+      handled = this.#grpc.handled.at(record.key + SEPARATOR + code);
+      record.handled.set(code, handled);
+    }
+    handled.n++;
+    this.#grpc.seconds.record(record.seconds, seconds);
     if (call.type === "unary") {
       // A unary call receives one message and, when it succeeds, sends one.
-      this.#grpc.received.add(key, 1);
-      if (code === "OK") this.#grpc.sent.add(key, 1);
+      record.received.n++;
+      if (code === "OK") record.sent.n++;
     }
+  }
+
+  #inProgress(method: string): { n: number } {
+    let gauge = this.#restInProgress.get(method);
+    if (gauge === undefined) {
+      gauge = this.#rest.inProgress.at(APP + SEPARATOR + method);
+      this.#restInProgress.set(method, gauge);
+    }
+    return gauge;
+  }
+
+  #grpcRecord(service: string, method: string, type: GrpcCallType): GrpcRecord {
+    let byMethod = this.#grpcSeries.get(service);
+    if (byMethod === undefined) this.#grpcSeries.set(service, byMethod = new Map());
+    let record = byMethod.get(method);
+    if (record === undefined || record.type !== type) {
+      const key = type + SEPARATOR + service + SEPARATOR + method;
+      const grpc = this.#grpc;
+      record = {
+        type,
+        key,
+        started: grpc.started.at(key),
+        received: grpc.received.at(key),
+        sent: grpc.sent.at(key),
+        seconds: grpc.seconds.at(key),
+        handled: new Map(),
+      };
+      byMethod.set(method, record);
+    }
+    return record;
   }
 
   inferred(o: InferObservation): void {

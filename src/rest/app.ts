@@ -121,8 +121,9 @@ export function createRestHandler(deps: RestDeps): RestHandler {
     if (metrics !== undefined && !skipped) metrics.restStarted(method);
     const response = await serve(request, path, measured);
     const route = measured.route === "" ? "unmatched" : measured.route;
+    const finishedAt = measured.context?.finishedAt ?? performance.now();
     if (metrics !== undefined && !skipped) {
-      metrics.restFinished(method, route, response.status, startedAt);
+      metrics.restFinished(method, route, response.status, (finishedAt - startedAt) / 1000);
     }
     const span = measured.span;
     if (span !== undefined) {
@@ -133,7 +134,7 @@ export function createRestHandler(deps: RestDeps): RestHandler {
       span.end();
     }
     if (logged && !skipped) {
-      const ms = (performance.now() - startedAt).toFixed(2);
+      const ms = (finishedAt - startedAt).toFixed(2);
       const id = measured.context?.requestId ?? "-";
       access.debug(`${method} ${path} ${response.status} ${ms}ms id=${id}`);
     }

@@ -63,6 +63,8 @@ export interface Context {
   span?: TraceSpan | undefined;
   /** The inference id, once a handler knows it (for the access line). */
   requestId?: string | undefined;
+  /** When the handler finished its answer, if it read the clock anyway (`performance.now()`). */
+  finishedAt?: number | undefined;
 }
 
 /** A route handler. */

@@ -49,15 +49,18 @@ function readInference(context: Context) {
 
 async function infer(context: Context): Promise<Response> {
   const inference = await readInference(context);
-  const response = await context.deps.dataplane.infer(inference.request, callOf(context));
+  const call = callOf(context);
+  const response = await context.deps.dataplane.infer(inference.request, call);
   context.requestId = inference.request.id;
   const metrics = context.deps.metrics;
   if (metrics === undefined) return writeInferenceResponse(response, inference, context.options);
-  const encoding = performance.now();
   const written = writeInferenceResponse(response, inference, context.options);
+  // One clock reading: the encoding's end is also the request's (see app.ts).
+  const now = performance.now();
+  context.finishedAt = now;
   metrics.encoded(
     { name: response.model_name, version: response.model_version ?? "" },
-    performance.now() - encoding,
+    now - (call.answeredAt ?? now),
   );
   return written;
 }

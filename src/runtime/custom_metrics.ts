@@ -79,11 +79,16 @@ export function register(name: string, description: string): void {
  * Observes custom metrics for the calling model, registering unknown names
  * with a placeholder description.
  *
- * @example
+ * @example Only inside a model's calls
  * ```ts
  * import { log } from "mlserver";
- * // Inside a model's predict(): log({ my_rows: 3, my_latency_seconds: 0.01 });
- * console.assert(typeof log === "function");
+ * let message = "";
+ * try {
+ *   log({ my_rows: 3 }); // not inside a model's load() or predict()
+ * } catch (err) {
+ *   message = (err as Error).message;
+ * }
+ * console.assert(message.includes("outside a model's load() or predict()"));
  * ```
  *
  * @throws {Error} outside a model's `load()` or `predict()`

@@ -85,13 +85,13 @@ Deno.test("PrometheusMetrics transport metrics: REST and gRPC series by their la
   const metrics = new PrometheusMetrics({ processMetrics: false, restPrefix: "api" });
   metrics.restStarted("POST");
   metrics.restStarted("POST");
-  metrics.restFinished("POST", "/v2/models/{model_name}/infer", 200, performance.now());
+  metrics.restFinished("POST", "/v2/models/{model_name}/infer", 200, 0.002);
   const call = { service: "s", method: "M", type: "bidi_stream" as const };
   metrics.grpcStarted("s", "M", "bidi_stream");
   metrics.grpcMessage("s", "M", "received");
   metrics.grpcMessage("s", "M", "sent");
   metrics.grpcMessage("s", "M", "sent");
-  metrics.grpcFinished(call, "OK", performance.now());
+  metrics.grpcFinished(call, "OK", 0.003);
   const samples = parseExposition(await metrics.scrape());
   assert.equal(sampleValue(samples, "api_requests_in_progress", { method: "POST" }), 1);
   assert.equal(
