@@ -64,7 +64,7 @@ export class PrometheusMetrics implements MetricsRecorder {
   /** Where runtimes' `register()` and `log()` go. */
   readonly custom: CustomMetrics;
   readonly transport: boolean;
-  readonly #models = new Map<string, ModelRecord>();
+  readonly #models = new Map<string, Map<string, ModelRecord>>();
   readonly #restSeries = new Map<
     string,
     Map<string, Map<number, { total: { n: number }; duration: HistogramSeries }>>
@@ -303,9 +303,12 @@ export class PrometheusMetrics implements MetricsRecorder {
   }
 
   #record(name: string, version: string): ModelRecord {
-    const key = name + SEPARATOR + version;
-    let record = this.#models.get(key);
+    // By name, then version: the model's own strings, whose hashes V8 keeps.
+    let versions = this.#models.get(name);
+    if (versions === undefined) this.#models.set(name, versions = new Map());
+    let record = versions.get(version);
     if (record === undefined) {
+      const key = name + SEPARATOR + version;
       const model = this.#model;
       record = {
         success: model.success.at(key),
@@ -313,7 +316,7 @@ export class PrometheusMetrics implements MetricsRecorder {
         duration: model.duration.at(key),
         stats: new ModelStatisticsAccumulator({ name, version }),
       };
-      this.#models.set(key, record);
+      versions.set(version, record);
     }
     return record;
   }
