@@ -71,6 +71,8 @@ export class ModelServer implements AsyncDisposable {
     const { settings } = options;
     const models = options.models ?? NO_MODEL_SOURCES;
     this.settings = settings;
+    // An inline logging_settings applies here; a file path is read by the
+    // CLI (`loggerOptions`), which hands the logger in.
     this.logger = options.logger ?? createLogger(
       loggerOptionsFrom(
         settings,
@@ -237,10 +239,20 @@ export class ModelServer implements AsyncDisposable {
     await Promise.all(stopping);
     await this.#startup?.catch(() => {});
     await this.registry.unloadAll();
-    await this.#tracer?.shutdown().catch((err) => {
-      this.logger.warning(`Cannot flush traces: ${messageOf(err)}`);
-    });
+    if (this.#tracer !== undefined) await this.#flushTraces(this.#tracer);
     this.logger.info("Stopped");
+  }
+
+  /** Sends the last spans, waiting at most 5 s: an unreachable collector must not hold up the exit. */
+  async #flushTraces(tracer: DeferredTracer): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const gaveUp = new Promise<string>((resolve) =>
+      timer = setTimeout(() => resolve("timed out"), 5000)
+    );
+    const flushed = tracer.shutdown().then(() => "", (err) => messageOf(err));
+    const problem = await Promise.race([flushed, gaveUp]);
+    clearTimeout(timer);
+    if (problem !== "") this.logger.warning(`Cannot flush traces: ${problem}`);
   }
 
   async #createModel(settings: ModelSettings): Promise<Model> {
