@@ -81,7 +81,7 @@ interface Measure {
   bytesPerSecond: number;
 }
 
-async function measure(
+export async function measure(
   start: (port: number) => Promise<ServerProcess>,
   calls: number,
   concurrency: number,

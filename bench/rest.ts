@@ -58,7 +58,7 @@ export function subject(port: number, env: Record<string, string> = {}): Promise
 }
 
 /** Runs wrk against one freshly started server. */
-async function measure(
+export async function measure(
   start: (port: number) => ReturnType<typeof startServer>,
   path: string,
   body: string | Uint8Array,

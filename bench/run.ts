@@ -6,6 +6,7 @@
  *   deno task bench rest startup    some cases
  *   deno task bench --duration 5    shorter runs (default 10 s)
  *   deno task bench --pairs 3       baseline/subject pairs (default 3)
+ *   deno task bench metrics         metrics on vs off (REST and gRPC small)
  *
  * @module
  */
@@ -15,6 +16,7 @@ import { printTable, type Row } from "./lib/table.ts";
 import { grpcCases } from "./grpc.ts";
 import { restLarge, restSmall, startup } from "./rest.ts";
 import { lightgbmCase } from "./lightgbm.ts";
+import { metricsCases } from "./metrics.ts";
 import { onnxCases } from "./onnx.ts";
 import { sklearnCase } from "./sklearn.ts";
 import { xgboostCase } from "./xgboost.ts";
@@ -28,6 +30,7 @@ const CASES: Record<string, (duration: number, pairs: number) => Promise<Row[]>>
   lightgbm: (_duration, pairs) => lightgbmCase(pairs),
   onnx: onnxCases,
   sklearn: (_duration, pairs) => sklearnCase(pairs),
+  metrics: metricsCases,
 };
 
 const { values, positionals } = parseArgs({

@@ -70,6 +70,11 @@ export interface LoggerOptions {
   name?: string;
   /** Lowest level written; default `info`. */
   level?: LogLevel;
+  /**
+   * Levels of named loggers and their children (`{ "mlserver.rest": "debug" }`),
+   * overriding `level`; the longest matching name wins.
+   */
+  levels?: Readonly<Record<string, LogLevel>>;
   /** One JSON object per line instead of text. */
   structured?: boolean;
   /** Line sink; default standard output (errors included, as MLServer does). */
@@ -80,6 +85,7 @@ export interface LoggerOptions {
 
 interface State {
   readonly rank: number;
+  readonly levels: readonly (readonly [name: string, rank: number])[];
   readonly structured: boolean;
   readonly write: (line: string) => void;
   readonly now: () => Date;
@@ -106,6 +112,10 @@ function writeStdout(line: string): void {
 export function createLogger(options: LoggerOptions = {}): Logger {
   const state: State = {
     rank: RANK[options.level ?? "info"],
+    // Longest names first, so the first match is the most specific.
+    levels: Object.entries(options.levels ?? {})
+      .map(([name, level]) => [name, RANK[level]] as const)
+      .sort(([a], [b]) => b.length - a.length),
     structured: options.structured ?? false,
     write: options.write ?? writeStdout,
     now: options.now ?? (() => new Date()),
@@ -119,8 +129,9 @@ function makeLogger(
   modelName: string | undefined,
   modelVersion: string | undefined,
 ): Logger {
+  const rank = rankOf(state, name);
   const emit = (level: LogLevel, message: string, context?: LogContext): void => {
-    if (RANK[level] < state.rank) return;
+    if (RANK[level] < rank) return;
     const time = state.now();
     const stack = context?.err instanceof Error ? context.err.stack : undefined;
     if (state.structured) {
@@ -150,10 +161,18 @@ function makeLogger(
     info: (message) => emit("info", message),
     warning: (message) => emit("warning", message),
     error: (message, context) => emit("error", message, context),
-    enabled: (level) => RANK[level] >= state.rank,
+    enabled: (level) => RANK[level] >= rank,
     child: (suffix) => makeLogger(state, `${name}.${suffix}`, modelName, modelVersion),
     forModel: (model, version) => makeLogger(state, name, model, version),
   };
+}
+
+/** The level of a logger: the most specific configured name it falls under, else the default. */
+function rankOf(state: State, name: string): number {
+  for (const [prefix, rank] of state.levels) {
+    if (name === prefix || name.startsWith(prefix + ".")) return rank;
+  }
+  return state.rank;
 }
 
 /** Python logging's default time format: `2024-01-31 13:45:00,123` (UTC). */

@@ -21,6 +21,7 @@ export {
   settingsMetadata,
 } from "./runtime/model.ts";
 export { getModelUri, type GetModelUriOptions } from "./runtime/model_uri.ts";
+export { log, register } from "./runtime/custom_metrics.ts";
 export {
   CancelledError,
   CodecError,

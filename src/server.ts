@@ -10,24 +10,33 @@ import { BUILTIN_RUNTIMES } from "../runtimes/builtins.ts";
 import { DataPlane } from "./dataplane/dataplane.ts";
 import { Readiness } from "./dataplane/readiness.ts";
 import { RepositoryHandlers } from "./dataplane/repository_handlers.ts";
-import { UnavailableError } from "./errors.ts";
+import { messageOf, UnavailableError } from "./errors.ts";
 import { GrpcServer } from "./grpc/server.ts";
 import { type ConnectionSource, HttpServer } from "./http_server.ts";
 import { defaultMaxConnections } from "./rest/connection_guard.ts";
 import { createLogger, type Logger } from "./logging.ts";
 import { ModelRegistry } from "./registry/model_registry.ts";
 import { ModelRepository } from "./repository/repository.ts";
+import { SwaggerDocs } from "./docs/swagger.ts";
+import { PrometheusMetrics } from "./metrics/registry.ts";
 import { createRestHandler } from "./rest/app.ts";
 import { ConcurrencyLimitedModel } from "./runtime/concurrency.ts";
+import { CustomMetricsScope } from "./runtime/custom_metrics.ts";
 import { type LoaderOptions, loadImplementation } from "./runtime/loader.ts";
 import type { Model } from "./runtime/model.ts";
 import { type ModelSources, NO_MODEL_SOURCES } from "./settings/load.ts";
 import type { ModelSettings } from "./settings/model_settings.ts";
 import { modelSettingsNotApplied, serverSettingsNotApplied } from "./settings/not_applied.ts";
 import type { ServerSettings } from "./settings/server_settings.ts";
+import { loggerOptionsFrom } from "./settings/logging_settings.ts";
+import { DeferredTracer } from "./tracing/deferred.ts";
 
 /** Protocol extensions implemented by this server, advertised in `GET /v2`. */
-export const EXTENSIONS: readonly string[] = ["model_repository", "binary_tensor_data"];
+export const EXTENSIONS: readonly string[] = [
+  "model_repository",
+  "binary_tensor_data",
+  "statistics",
+];
 
 /** What a server is built from. */
 export interface ModelServerOptions {
@@ -53,9 +62,13 @@ export class ModelServer implements AsyncDisposable {
   readonly dataplane: DataPlane;
   readonly repositoryHandlers: RepositoryHandlers;
   readonly readiness: Readiness;
+  /** Prometheus metrics, Triton statistics and runtimes' custom metrics. */
+  readonly metrics: PrometheusMetrics;
   readonly #loader: LoaderOptions;
   readonly #connections: ConnectionSource | undefined;
+  readonly #tracer: DeferredTracer | undefined;
   #http: HttpServer | undefined;
+  #metricsHttp: Deno.HttpServer<Deno.NetAddr> | undefined;
   #grpc: GrpcServer | undefined;
   #startup: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
@@ -66,10 +79,19 @@ export class ModelServer implements AsyncDisposable {
     const { settings } = options;
     const models = options.models ?? NO_MODEL_SOURCES;
     this.settings = settings;
-    this.logger = options.logger ?? createLogger({
-      level: settings.debug ? "debug" : "info",
-      structured: settings.use_structured_logging,
+    // An inline logging_settings applies here; a file path is read by the
+    // CLI (`loggerOptions`), which hands the logger in.
+    this.logger = options.logger ?? createLogger(
+      loggerOptionsFrom(
+        settings,
+        typeof settings.logging_settings === "string" ? undefined : settings.logging_settings,
+      ),
+    );
+    this.metrics = new PrometheusMetrics({
+      restPrefix: settings.metrics_rest_server_prefix,
+      transport: settings.metrics_endpoint !== null,
     });
+    this.#tracer = settings.tracing_server === null ? undefined : new DeferredTracer();
     const cwd = options.cwd ?? Deno.cwd();
     this.#connections = options.connections;
     this.#loader = {
@@ -97,6 +119,8 @@ export class ModelServer implements AsyncDisposable {
       stopping: this.#shutdown.signal,
       logger: this.logger,
       extensions: EXTENSIONS,
+      metrics: this.metrics,
+      tracer: this.#tracer,
     });
     this.repositoryHandlers = new RepositoryHandlers({
       repository: this.repository,
@@ -117,6 +141,12 @@ export class ModelServer implements AsyncDisposable {
     return this.#grpc.port;
   }
 
+  /** The metrics port actually bound (useful with port 0). */
+  get metricsPort(): number {
+    if (this.#metricsHttp === undefined) throw new Error("Metrics server not started");
+    return this.#metricsHttp.addr.port;
+  }
+
   /** Resolves when startup loading has finished (successfully or not). */
   get startupDone(): Promise<void> {
     return this.#startup ?? Promise.resolve();
@@ -129,16 +159,31 @@ export class ModelServer implements AsyncDisposable {
   async start(): Promise<void> {
     const { settings, logger } = this;
     for (const warning of serverSettingsNotApplied(settings)) logger.warning(warning);
-    for (const ignored of ["logging_settings", "tracing_server"] as const) {
-      if (settings[ignored] !== null) {
-        logger.warning(`Setting '${ignored}' is accepted for compatibility but has no effect yet`);
-      }
+    if (this.#tracer !== undefined && settings.tracing_server !== null) {
+      const { OtelTracer } = await import("./tracing/otel.ts");
+      this.#tracer.use(
+        new OtelTracer({
+          endpoint: settings.tracing_server,
+          serviceName: settings.server_name,
+          serviceVersion: settings.server_version,
+        }),
+      );
+      logger.info(`Tracing to ${settings.tracing_server} (OTLP/gRPC)`);
     }
+    const exposition = settings.metrics_endpoint === null ? undefined : {
+      path: settings.metrics_endpoint,
+      scrape: () => this.metrics.scrape(),
+      contentType: this.metrics.contentType,
+    };
     const handler = createRestHandler({
       dataplane: this.dataplane,
       repository: this.repositoryHandlers,
       settings,
       logger,
+      metrics: this.metrics,
+      exposition,
+      tracer: this.#tracer,
+      docs: new SwaggerDocs({ serverVersion: settings.server_version }),
     });
     this.#http = await HttpServer.start({
       host: settings.host,
@@ -153,9 +198,13 @@ export class ModelServer implements AsyncDisposable {
       ...(this.#connections === undefined ? {} : { connections: this.#connections }),
     });
     try {
+      if (exposition !== undefined) {
+        this.#metricsHttp = await serveMetrics(settings, exposition, logger);
+      }
       this.#grpc = await this.#startGrpc();
     } catch (err) {
-      await this.#http.stop(); // nothing half-started stays behind
+      // Nothing half-started stays behind.
+      await Promise.all([this.#http.stop(), this.#metricsHttp?.shutdown()]);
       throw err;
     }
     const grpc = this.#grpc;
@@ -174,6 +223,8 @@ export class ModelServer implements AsyncDisposable {
       dataplane: this.dataplane,
       repository: this.repositoryHandlers,
       logger,
+      metrics: this.metrics,
+      tracer: this.#tracer,
     });
   }
 
@@ -211,6 +262,7 @@ export class ModelServer implements AsyncDisposable {
       const listeners: Promise<void>[] = [];
       if (this.#grpc !== undefined) listeners.push(this.#grpc.stop(budgetMs));
       if (this.#http !== undefined) listeners.push(this.#http.stop());
+      if (this.#metricsHttp !== undefined) listeners.push(this.#metricsHttp.shutdown());
       await within(Promise.all(listeners), left());
       await within(this.#startup?.catch(() => {}) ?? Promise.resolve(), left());
       await within(this.registry.unloadAll(left()), left());
@@ -218,14 +270,27 @@ export class ModelServer implements AsyncDisposable {
       clearTimeout(abortTimer);
       this.#shutdown.abort(new UnavailableError("The server is shutting down"));
     }
+    if (this.#tracer !== undefined) await this.#flushTraces(this.#tracer);
     this.logger.info("Stopped");
+  }
+
+  /** Sends the last spans, waiting at most 5 s: an unreachable collector must not hold up the exit. */
+  async #flushTraces(tracer: DeferredTracer): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const gaveUp = new Promise<string>((resolve) =>
+      timer = setTimeout(() => resolve("timed out"), 5000)
+    );
+    const flushed = tracer.shutdown().then(() => "", (err) => messageOf(err));
+    const problem = await Promise.race([flushed, gaveUp]);
+    clearTimeout(timer);
+    if (problem !== "") this.logger.warning(`Cannot flush traces: ${problem}`);
   }
 
   async #createModel(settings: ModelSettings): Promise<Model> {
     const log = this.logger.forModel(settings.name, settings.parameters.version);
     for (const warning of modelSettingsNotApplied(settings)) log.warning(warning);
     const ModelClass = await loadImplementation(settings, this.#loader);
-    return wrapModel(new ModelClass(settings));
+    return wrapModel(new ModelClass(settings), this.metrics);
   }
 
   async #loadAtStartup(): Promise<void> {
@@ -267,13 +332,15 @@ export class ModelServer implements AsyncDisposable {
 /**
  * The wrapper chain, built in this one place from the model's settings: each
  * feature is a `Model` around a `Model`, so the registry and the data plane
- * never know which links a model has. The concurrency limit is the first
- * link (closest to the runtime), so that whatever is added outside it later
- * sees queueing as part of the call.
+ * never know which links a model has. The custom-metrics scope is the
+ * first link (closest to the runtime: it binds the runtime's `log()` calls to
+ * the model), then the concurrency limit, so that whatever is added outside
+ * it later sees queueing as part of the call.
  */
-function wrapModel(runtime: Model): Model {
-  let model = runtime;
+function wrapModel(runtime: Model, metrics: PrometheusMetrics): Model {
+  let model: Model = new CustomMetricsScope(runtime, metrics.custom);
   if (model.settings.max_concurrency !== undefined) model = new ConcurrencyLimitedModel(model);
+  metrics.modelAdded({ name: model.name, version: model.version ?? "" });
   return model;
 }
 
@@ -282,4 +349,31 @@ async function within(promise: Promise<unknown>, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([promise, new Promise((resolve) => timer = setTimeout(resolve, ms))]);
   clearTimeout(timer);
+}
+
+/** The metrics listener on `metrics_port`: only `metrics_endpoint`, as MLServer's. */
+async function serveMetrics(
+  settings: ServerSettings,
+  exposition: { path: string; scrape(): Promise<string>; contentType: string },
+  logger: Logger,
+): Promise<Deno.HttpServer<Deno.NetAddr>> {
+  const listening = Promise.withResolvers<void>();
+  const server = Deno.serve({
+    hostname: settings.host,
+    port: settings.metrics_port,
+    onListen: ({ hostname, port }) => {
+      logger.info(`Metrics server running on http://${hostname}:${port}${exposition.path}`);
+      listening.resolve();
+    },
+  }, async (request) => {
+    const path = new URL(request.url).pathname.replace(/(.)\/+$/, "$1");
+    if (path !== exposition.path || request.method !== "GET") {
+      return Response.json({ error: `Not found: ${request.method} ${path}` }, { status: 404 });
+    }
+    return new Response(await exposition.scrape(), {
+      headers: { "content-type": exposition.contentType },
+    });
+  });
+  await listening.promise;
+  return server;
 }

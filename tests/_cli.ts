@@ -107,7 +107,7 @@ export async function startCli(args: string[], options: CliOptions = {}): Promis
   let url: string | undefined;
   let grpcPort: string | undefined;
   while (url === undefined || grpcPort === undefined) {
-    url = find(/HTTP server running on (http:\/\/\S+)/);
+    url = find(/HTTP server running on (http:\/\/[^\s"]+)/);
     grpcPort = find(/gRPC server running on http:\/\/\S+:(\d+)/);
     if (exited) throw new Error(`the server exited:\n${lines.join("\n")}\n${await stderr}`);
     if (Date.now() > deadline) throw new Error(`the server did not start:\n${lines.join("\n")}`);

@@ -156,6 +156,9 @@ Deno.test("the executable embeds the server, the built-in runtimes, the SDK sour
       "grpc-js/",
       "reflection/",
       "zod/",
+      // The API docs page's files, and the tracing SDK (imported only when tracing is on).
+      "swagger-ui-dist/",
+      "@opentelemetry",
     ]
   ) {
     assert.ok(embedded.includes(expected), `${expected} is embedded:\n${embedded}`);
@@ -164,7 +167,16 @@ Deno.test("the executable embeds the server, the built-in runtimes, the SDK sour
   assert.match(embedded, /runtimes\/\*|xgboost \(/, `runtimes/ is embedded:\n${embedded}`);
   // Test-only packages and folders stay out (--exclude-unused-npm), and so does
   // onnxruntime-node: its native library comes from the image's library folder.
-  for (const unexpected of ["yaml/", "tests/", "bench/", "examples/", "onnxruntime-node/"]) {
+  for (
+    const unexpected of [
+      "yaml/",
+      "tests/",
+      "bench/",
+      "examples/",
+      "onnxruntime-node/",
+      "playwright",
+    ]
+  ) {
     assert.ok(!embedded.includes(unexpected), `${unexpected} is not embedded:\n${embedded}`);
   }
 });

@@ -8,10 +8,11 @@
 
 import { fileURLToPath } from "node:url";
 import config from "../../deno.json" with { type: "json" };
-import { createLogger, silentLogger } from "../logging.ts";
+import { createLogger, type Logger, type LogLevel, silentLogger } from "../logging.ts";
 import { ModelRepository } from "../repository/repository.ts";
 import { ModelServer } from "../server.ts";
 import { loadServerSettings, type ModelSources, readModelSources } from "../settings/load.ts";
+import { loggerOptions } from "../settings/logging_settings.ts";
 import type { ServerSettings } from "../settings/server_settings.ts";
 import { connectionsFromStdin } from "./connections_stdin.ts";
 import {
@@ -92,23 +93,20 @@ export async function startCommand(
     flags[key] = Number(value);
   }
   const missing = await checkFolder(folder);
-  // Settings are read before the logger exists: keep their debug lines and
-  // replay them once we know whether debug logging is on.
+  // Settings are read before the logger exists: keep their lines and replay
+  // them through it, so they get its levels and its format.
   const early: string[] = [];
   const settings = await loadServerSettings({
     folder,
     env,
     flags,
-    logger: createLogger({ level: "debug", write: (line) => early.push(line) }),
+    logger: createLogger({ level: "debug", structured: true, write: (line) => early.push(line) }),
   });
   const models = readModelSources(env);
   // The launcher only launches: the server in the child does the logging.
   if (mayLaunch(env)) return await launch(args, permissionFlags, { settings, models, env });
-  const logger = createLogger({
-    level: settings.debug ? "debug" : "info",
-    structured: settings.use_structured_logging,
-  });
-  if (settings.debug) { for (const line of early) console.log(line); }
+  const logger = createLogger(await loggerOptions(settings, Deno.cwd()));
+  replay(early, logger);
   if (missing) {
     // ModelMesh's adapter may create the folder after the server starts: serve anyway.
     logger.warning(`Models folder '${folder}' does not exist yet: serving no models until it does`);
@@ -152,6 +150,23 @@ export async function startCommand(
     }
   }
   return 0;
+}
+
+/** Logs the JSON lines of an early logger again through `logger`. */
+function replay(lines: readonly string[], logger: Logger): void {
+  for (const line of lines) {
+    const { name, level, message } = JSON.parse(line) as {
+      name: string;
+      level: string;
+      message: string;
+    };
+    const target = name.startsWith("mlserver.")
+      ? logger.child(name.slice("mlserver.".length))
+      : logger;
+    const method = level.toLowerCase() as LogLevel;
+    if (method === "error") target.error(message);
+    else target[method](message);
+  }
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -9,6 +9,7 @@
  */
 
 import { CancelledError, DeadlineExceededError, ServerError } from "../errors.ts";
+import type { TraceSpan } from "../metrics/recorder.ts";
 
 /** What a transport hands the data plane with each call. */
 export interface CallContext {
@@ -23,6 +24,19 @@ export interface CallContext {
    * read: they replace the request's `parameters.headers`.
    */
   readonly headers?: (() => Record<string, string>) | undefined;
+  /**
+   * When the transport received the call (`performance.now()`): what comes
+   * before the data plane is the statistics' `compute_input`.
+   */
+  readonly receivedAt?: number | undefined;
+  /** The transport's server span, parent of the model span. */
+  readonly span?: TraceSpan | undefined;
+  /**
+   * Set by the data plane when the model's answer arrived
+   * (`performance.now()`): the transport measures its encoding from there,
+   * without a clock reading of its own.
+   */
+  answeredAt?: number;
 }
 
 /** The signal one call runs under, and how to release its timer. */

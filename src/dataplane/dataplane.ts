@@ -3,13 +3,22 @@
  * Transports only translate; every rule of the protocol lives here or below.
  * Each inference runs under one call context (see `call.ts`): this is where
  * the request id is assigned, the transport's headers are attached, the
- * client's signal and `inference_timeout` become one signal, and (later)
- * metrics and spans attach, once for both transports.
+ * client's signal and `inference_timeout` become one signal, and metrics,
+ * statistics and the model span attach, once for both transports.
  *
  * @module
  */
 
 import type { Logger } from "../logging.ts";
+import { messageOf, ModelNotFoundError } from "../errors.ts";
+import {
+  type MetricsRecorder,
+  type ModelKey,
+  type ModelStatistics,
+  NO_METRICS,
+  type Tracer,
+  type TraceSpan,
+} from "../metrics/recorder.ts";
 import { withLazyHeaders } from "../protocol/parameters.ts";
 import type {
   InferenceRequest,
@@ -18,7 +27,7 @@ import type {
   ServerMetadata,
 } from "../protocol/types.ts";
 import type { ModelRegistry } from "../registry/model_registry.ts";
-import type { Model } from "../runtime/model.ts";
+import type { Model, PredictContext } from "../runtime/model.ts";
 import type { ServerSettings } from "../settings/server_settings.ts";
 import { abortReason, type CallContext, callSignal, raceSignal } from "./call.ts";
 import type { Readiness } from "./readiness.ts";
@@ -36,6 +45,10 @@ export interface DataPlaneOptions {
   logger: Logger;
   /** Protocol extensions this server implements, advertised in metadata. */
   extensions?: readonly string[];
+  /** Where inferences are reported; default nowhere. */
+  metrics?: MetricsRecorder;
+  /** Opens each model call's span when tracing is on. */
+  tracer?: Tracer | undefined;
 }
 
 /** The data plane as transports see it (tests hand them a fake of this shape). */
@@ -45,9 +58,13 @@ export type DataPlaneApi = Pick<DataPlane, keyof DataPlane>;
 export class DataPlane {
   readonly #options: DataPlaneOptions;
   readonly #metadata: ServerMetadata;
+  readonly #metrics: MetricsRecorder;
+  readonly #tracer: Tracer | undefined;
 
   constructor(options: DataPlaneOptions) {
     this.#options = options;
+    this.#metrics = options.metrics ?? NO_METRICS;
+    this.#tracer = options.tracer;
     const extensions = [...options.settings.extensions];
     for (const name of options.extensions ?? []) {
       if (!extensions.includes(name)) extensions.push(name);
@@ -101,23 +118,75 @@ export class DataPlane {
     // this runs for every request, and its garbage is what GC pauses cost.
     const handle = this.#options.registry.acquire(call.name, call.version);
     const model = handle.model;
+    const started = performance.now();
     prepare(request, call);
+    const span = this.#tracer === undefined ? undefined : this.#modelSpan(call, model, request.id);
     const { signal, clear } = callSignal(
       call.signal,
       this.#options.settings.inference_timeout,
       model.name,
       this.#options.stopping,
     );
-    const running = settle(() => model.predict(request, { signal }));
+    const context: PredictContext = { signal };
+    const running = settle(() => model.predict(request, context));
     // The instance stays in use until the prediction really ends, so an
     // unload never pulls the model out from under a call whose client was
     // already answered (timed out, or gone).
     running.then(() => handle.release(), () => handle.release());
+    let ok = false;
     try {
-      return finish(await raceSignal(running, signal), request, call.name, model);
+      const response = finish(await raceSignal(running, signal), request, call.name, model);
+      ok = true;
+      return response;
+    } catch (err) {
+      span?.fail(messageOf(err));
+      throw err;
     } finally {
       clear();
+      const ended = performance.now();
+      call.answeredAt = ended;
+      this.#metrics.inferred({
+        model: model.name,
+        version: model.version ?? "",
+        ok,
+        received: call.receivedAt ?? started,
+        started,
+        runtimeStarted: context.dequeuedAt ?? started,
+        ended,
+        batchSize: batchSizeOf(request, model),
+      });
+      span?.end();
     }
+  }
+
+  /**
+   * Triton's statistics of the ready models: all of them, those named
+   * `name`, or one version.
+   *
+   * @throws {ModelNotFoundError} when a name or version is given and not registered
+   */
+  modelStatistics(name?: string, version?: string): ModelStatistics[] {
+    const ready = this.#options.registry.statuses().filter((s) =>
+      s.state === "READY" &&
+      (name === undefined || name === "" || s.name === name) &&
+      (version === undefined || version === "" || s.version === version)
+    );
+    if (ready.length === 0 && name !== undefined && name !== "") {
+      // Unknown (or not ready) names and versions answer as the other model endpoints do.
+      this.#options.registry.get(name, version === "" ? undefined : version);
+      throw new ModelNotFoundError(name, version);
+    }
+    const keys: ModelKey[] = ready.map((s) => ({ name: s.name, version: s.version }));
+    return this.#metrics.statistics(keys);
+  }
+
+  #modelSpan(call: CallContext, model: Model, id: string | undefined): TraceSpan {
+    const attributes: Record<string, string> = {
+      "model.name": model.name,
+      "model.version": model.version ?? "",
+    };
+    if (id !== undefined) attributes["inference.request_id"] = id;
+    return this.#tracer!.child(call.span, `infer ${model.name}`, attributes);
   }
 
   /**
@@ -132,12 +201,17 @@ export class DataPlane {
     call: CallContext,
   ): AsyncGenerator<InferenceResponse> {
     const handle = this.#options.registry.acquire(call.name, call.version);
+    const started = performance.now();
     const { signal, clear } = callSignal(
       call.signal,
       this.#options.settings.inference_timeout,
       handle.model.name,
       this.#options.stopping,
     );
+    const span = this.#tracer === undefined
+      ? undefined
+      : this.#modelSpan(call, handle.model, undefined);
+    let ok = false;
     try {
       const model = handle.model;
       let first: InferenceRequest | undefined;
@@ -145,6 +219,7 @@ export class DataPlane {
         if (first === undefined) {
           prepare(request, call);
           first = request;
+          if (request.id !== undefined) span?.set("inference.request_id", request.id);
         } else {
           request.id = first.id;
           attachHeaders(request, call);
@@ -154,9 +229,26 @@ export class DataPlane {
         if (signal.aborted) throw abortReason(signal);
         yield finish(response, first ?? { inputs: [] }, call.name, model);
       }
+      ok = true;
+    } catch (err) {
+      span?.fail(messageOf(err));
+      throw err;
     } finally {
       clear();
       handle.release();
+      // One observation per stream, as MLServer counts a stream once.
+      const ended = performance.now();
+      this.#metrics.inferred({
+        model: handle.model.name,
+        version: handle.model.version ?? "",
+        ok,
+        received: call.receivedAt ?? started,
+        started,
+        runtimeStarted: started,
+        ended,
+        batchSize: 1,
+      });
+      span?.end();
     }
   }
 }
@@ -197,6 +289,13 @@ function finish(
     response.model_version = model.version;
   }
   return response;
+}
+
+/** Inferences in a request: a batching model's batch rows (Triton's rule), else 1. */
+function batchSizeOf(request: InferenceRequest, model: Model): number {
+  if (model.settings.max_batch_size <= 0) return 1;
+  const rows = request.inputs[0]?.shape[0];
+  return rows === undefined || rows < 1 ? 1 : rows;
 }
 
 async function* tap<T>(items: AsyncIterable<T>, see: (item: T) => void): AsyncGenerator<T> {

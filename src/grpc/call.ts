@@ -14,6 +14,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { CallContext } from "../dataplane/call.ts";
 import { isServerFault, messageOf, statusOf, toGrpcStatus } from "../errors.ts";
 import type { Logger } from "../logging.ts";
+import type { GrpcCallType, MetricsRecorder, Tracer, TraceSpan } from "../metrics/recorder.ts";
 
 /** The answer of a unary handler: the encoded message and optional trailers. */
 export interface Reply {
@@ -28,8 +29,95 @@ export interface IncomingCall {
   on(event: "cancelled", listener: () => void): unknown;
 }
 
+/** What the measuring wrapper knows of a call: when it arrived, its server span. */
+export interface Observed {
+  readonly receivedAt?: number | undefined;
+  readonly span?: TraceSpan | undefined;
+  /** The inference id, once the handler knows it (for the access line). */
+  requestId?: string | undefined;
+  /** When the handler finished its answer, if it read the clock anyway (`performance.now()`). */
+  finishedAt?: number | undefined;
+}
+
 /** A unary handler: decoded by the handler itself, since grpc-js moves bytes only. */
-export type UnaryHandler = (request: Uint8Array, call: IncomingCall) => Promise<Reply> | Reply;
+export type UnaryHandler = (
+  request: Uint8Array,
+  call: IncomingCall,
+  observed: Observed,
+) => Promise<Reply> | Reply;
+
+/** How calls of one service are measured. */
+export interface CallObserver {
+  /** The full service name (`inference.GRPCInferenceService`). */
+  service: string;
+  metrics?: MetricsRecorder | undefined;
+  tracer?: Tracer | undefined;
+  /** The access logger: a line per call at debug level. */
+  access?: Logger | undefined;
+}
+
+/** Codes that mark a server span as failed (OpenTelemetry's gRPC conventions: server faults). */
+const SERVER_FAULTS = new Set([2, 4, 12, 13, 14, 15]);
+
+/** RPCs that are neither measured nor traced (MLServer leaves out the health checks). */
+const UNMEASURED = new Set(["ServerLive", "ServerReady"]);
+
+/** The grpc status names of the codes (`grpc_code` labels, as py-grpc-prometheus writes them). */
+const CODE_NAMES: readonly string[] = Object.entries(grpc.status)
+  .filter(([, code]) => typeof code === "number")
+  .sort(([, a], [, b]) => (a as number) - (b as number))
+  .map(([name]) => name);
+
+/** The name of a grpc status code. */
+export function codeName(code: number): string {
+  return CODE_NAMES[code] ?? "UNKNOWN";
+}
+
+/**
+ * Starts measuring one call: its metrics, its server span (continuing the
+ * caller's `traceparent` from the metadata) and, at debug level, its access
+ * line. Returns what the handler needs and the function that ends it.
+ */
+export function observeCall(
+  observer: CallObserver | undefined,
+  rpc: string,
+  type: GrpcCallType,
+  metadata: grpc.Metadata,
+): { observed: Observed; done: (code: number, error?: string) => void } | undefined {
+  if (observer === undefined || UNMEASURED.has(rpc)) return undefined;
+  const metrics = observer.metrics?.transport === true ? observer.metrics : undefined;
+  const logged = observer.access?.enabled("debug") === true;
+  const { tracer, service } = observer;
+  if (metrics === undefined && tracer === undefined && !logged) return undefined;
+  const receivedAt = performance.now();
+  metrics?.grpcStarted(service, rpc, type);
+  const span = tracer?.server(`${service}/${rpc}`, {
+    traceparent: firstString(metadata, "traceparent"),
+    tracestate: firstString(metadata, "tracestate"),
+  }, { "rpc.system": "grpc", "rpc.service": service, "rpc.method": rpc });
+  const observed: Observed = { receivedAt, span };
+  const call = { service, method: rpc, type };
+  const done = (code: number, error?: string): void => {
+    const name = codeName(code);
+    const finishedAt = observed.finishedAt ?? performance.now();
+    metrics?.grpcFinished(call, name, (finishedAt - receivedAt) / 1000);
+    if (span !== undefined) {
+      span.set("rpc.grpc.status_code", code);
+      if (error !== undefined && SERVER_FAULTS.has(code)) span.fail(error);
+      span.end();
+    }
+    if (logged) {
+      const ms = (finishedAt - receivedAt).toFixed(2);
+      observer.access!.debug(`${service}/${rpc} ${name} ${ms}ms id=${observed.requestId ?? "-"}`);
+    }
+  };
+  return { observed, done };
+}
+
+function firstString(metadata: grpc.Metadata, key: string): string | undefined {
+  const [value] = metadata.get(key);
+  return typeof value === "string" ? value : undefined;
+}
 
 /** Wraps a bytes view as a Buffer without copying. */
 export function asBuffer(bytes: Uint8Array): Buffer {
@@ -49,18 +137,28 @@ export function unary(
   rpc: string,
   handler: UnaryHandler,
   log: Logger,
+  observer?: CallObserver,
 ): grpc.handleUnaryCall<Buffer, Buffer> {
   return (call, callback) => {
+    const observing = observeCall(observer, rpc, "unary", call.metadata);
+    const fail = (err: unknown): void => {
+      const status = statusFor(err, rpc, log);
+      observing?.done(status.code, status.details);
+      callback(status);
+    };
     let reply: Promise<Reply> | Reply;
     try {
-      reply = handler(call.request, call);
+      reply = handler(call.request, call, observing?.observed ?? {});
     } catch (err) {
-      callback(statusFor(err, rpc, log));
+      fail(err);
       return;
     }
     Promise.resolve(reply).then(
-      ({ body, trailer }) => callback(null, asBuffer(body), trailer),
-      (err) => callback(statusFor(err, rpc, log)),
+      ({ body, trailer }) => {
+        observing?.done(grpc.status.OK);
+        callback(null, asBuffer(body), trailer);
+      },
+      fail,
     );
   };
 }
@@ -82,13 +180,15 @@ export function callContext(
   name: string,
   version: string,
   call: IncomingCall,
-  signal: AbortSignal,
+  options: { signal: AbortSignal; observed?: Observed | undefined },
 ): CallContext {
   return {
     name: modelNameOf(name, call.metadata),
     version,
-    signal,
+    signal: options.signal,
     headers: () => metadataRecord(call.metadata),
+    receivedAt: options.observed?.receivedAt,
+    span: options.observed?.span,
   };
 }
 

@@ -16,6 +16,7 @@ import {
   type EnvelopeInput,
   type EnvelopeOutput,
 } from "../protocol/envelope.ts";
+import type { ModelStatistics, StatisticDuration } from "../metrics/recorder.ts";
 import { checkedData } from "../protocol/outputs.ts";
 import { decodeRawTensor, encodeRawTensor } from "../protocol/raw_tensor.ts";
 import type { Datatype } from "../protocol/datatypes.ts";
@@ -422,6 +423,53 @@ export function encodeModelInferResponse(response: InferenceResponse, raw: boole
   }
   for (const bytes of rawContents) out.bytes(6, bytes);
   return out.finish();
+}
+
+/** `ModelStatisticsResponse` (Triton's statistics extension). */
+export function encodeModelStatistics(stats: readonly ModelStatistics[]): Uint8Array {
+  const out = new ProtoEncoder();
+  for (const model of stats) {
+    const entry = new ProtoEncoder().string(1, model.name).string(2, model.version);
+    writeUint64(entry, 3, model.last_inference);
+    writeUint64(entry, 4, model.inference_count);
+    writeUint64(entry, 5, model.execution_count);
+    const s = model.inference_stats;
+    const inference = new ProtoEncoder();
+    const durations = [
+      s.success,
+      s.fail,
+      s.queue,
+      s.compute_input,
+      s.compute_infer,
+      s.compute_output,
+      s.cache_hit,
+      s.cache_miss,
+    ];
+    durations.forEach((duration, i) => inference.message(i + 1, encodeDuration(duration)));
+    entry.message(6, inference);
+    for (const batch of model.batch_stats) {
+      const b = new ProtoEncoder();
+      writeUint64(b, 1, batch.batch_size);
+      b.message(2, encodeDuration(batch.compute_input))
+        .message(3, encodeDuration(batch.compute_infer))
+        .message(4, encodeDuration(batch.compute_output));
+      entry.message(7, b);
+    }
+    out.message(1, entry);
+  }
+  return out.finish();
+}
+
+function encodeDuration(duration: StatisticDuration): ProtoEncoder {
+  const out = new ProtoEncoder();
+  writeUint64(out, 1, duration.count);
+  writeUint64(out, 2, duration.ns);
+  return out;
+}
+
+/** A uint64 field (omitted when 0, as proto3 does). */
+function writeUint64(out: ProtoEncoder, field: number, value: number): void {
+  if (value > 0) out.tag(field, WIRE.VARINT).int(Math.round(value));
 }
 
 /** `RepositoryIndexResponse`. */

@@ -38,6 +38,10 @@ export const PROTO_DESCRIPTOR = {
               "responseType": "ModelInferResponse",
               "responseStream": true,
             },
+            "ModelStatistics": {
+              "requestType": "ModelStatisticsRequest",
+              "responseType": "ModelStatisticsResponse",
+            },
             "RepositoryIndex": {
               "requestType": "RepositoryIndexRequest",
               "responseType": "RepositoryIndexResponse",
@@ -507,6 +511,182 @@ export const PROTO_DESCRIPTOR = {
             "bytes_param": {
               "type": "bytes",
               "id": 4,
+            },
+          },
+        },
+        "ModelStatisticsRequest": {
+          "fields": {
+            "name": {
+              "type": "string",
+              "id": 1,
+            },
+            "version": {
+              "type": "string",
+              "id": 2,
+            },
+          },
+        },
+        "StatisticDuration": {
+          "fields": {
+            "count": {
+              "type": "uint64",
+              "id": 1,
+            },
+            "ns": {
+              "type": "uint64",
+              "id": 2,
+            },
+          },
+        },
+        "InferStatistics": {
+          "fields": {
+            "success": {
+              "type": "StatisticDuration",
+              "id": 1,
+            },
+            "fail": {
+              "type": "StatisticDuration",
+              "id": 2,
+            },
+            "queue": {
+              "type": "StatisticDuration",
+              "id": 3,
+            },
+            "compute_input": {
+              "type": "StatisticDuration",
+              "id": 4,
+            },
+            "compute_infer": {
+              "type": "StatisticDuration",
+              "id": 5,
+            },
+            "compute_output": {
+              "type": "StatisticDuration",
+              "id": 6,
+            },
+            "cache_hit": {
+              "type": "StatisticDuration",
+              "id": 7,
+            },
+            "cache_miss": {
+              "type": "StatisticDuration",
+              "id": 8,
+            },
+          },
+        },
+        "InferResponseStatistics": {
+          "fields": {
+            "compute_infer": {
+              "type": "StatisticDuration",
+              "id": 1,
+            },
+            "compute_output": {
+              "type": "StatisticDuration",
+              "id": 2,
+            },
+            "success": {
+              "type": "StatisticDuration",
+              "id": 3,
+            },
+            "fail": {
+              "type": "StatisticDuration",
+              "id": 4,
+            },
+            "empty_response": {
+              "type": "StatisticDuration",
+              "id": 5,
+            },
+            "cancel": {
+              "type": "StatisticDuration",
+              "id": 6,
+            },
+          },
+        },
+        "InferBatchStatistics": {
+          "fields": {
+            "batch_size": {
+              "type": "uint64",
+              "id": 1,
+            },
+            "compute_input": {
+              "type": "StatisticDuration",
+              "id": 2,
+            },
+            "compute_infer": {
+              "type": "StatisticDuration",
+              "id": 3,
+            },
+            "compute_output": {
+              "type": "StatisticDuration",
+              "id": 4,
+            },
+          },
+        },
+        "MemoryUsage": {
+          "fields": {
+            "type": {
+              "type": "string",
+              "id": 1,
+            },
+            "id": {
+              "type": "int64",
+              "id": 2,
+            },
+            "byte_size": {
+              "type": "uint64",
+              "id": 3,
+            },
+          },
+        },
+        "ModelStatistics": {
+          "fields": {
+            "name": {
+              "type": "string",
+              "id": 1,
+            },
+            "version": {
+              "type": "string",
+              "id": 2,
+            },
+            "last_inference": {
+              "type": "uint64",
+              "id": 3,
+            },
+            "inference_count": {
+              "type": "uint64",
+              "id": 4,
+            },
+            "execution_count": {
+              "type": "uint64",
+              "id": 5,
+            },
+            "inference_stats": {
+              "type": "InferStatistics",
+              "id": 6,
+            },
+            "batch_stats": {
+              "rule": "repeated",
+              "type": "InferBatchStatistics",
+              "id": 7,
+            },
+            "memory_usage": {
+              "rule": "repeated",
+              "type": "MemoryUsage",
+              "id": 8,
+            },
+            "response_stats": {
+              "keyType": "string",
+              "type": "InferResponseStatistics",
+              "id": 9,
+            },
+          },
+        },
+        "ModelStatisticsResponse": {
+          "fields": {
+            "model_stats": {
+              "rule": "repeated",
+              "type": "ModelStatistics",
+              "id": 1,
             },
           },
         },

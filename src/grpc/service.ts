@@ -14,8 +14,10 @@ import type * as grpc from "@grpc/grpc-js";
 import type { DataPlaneApi } from "../dataplane/dataplane.ts";
 import type { RepositoryHandlers } from "../dataplane/repository_handlers.ts";
 import type { Logger } from "../logging.ts";
+import type { MetricsRecorder, Tracer } from "../metrics/recorder.ts";
 import {
   callContext,
+  type CallObserver,
   cancellationOf,
   modelNameOf,
   trailerOf,
@@ -30,6 +32,7 @@ import {
   encodeBoolResponse,
   encodeModelInferResponse,
   encodeModelMetadata,
+  encodeModelStatistics,
   encodeRepositoryIndex,
   encodeServerMetadata,
 } from "./messages.ts";
@@ -40,6 +43,10 @@ export interface GrpcDeps {
   dataplane: DataPlaneApi;
   repository: Pick<RepositoryHandlers, "index" | "load" | "unload">;
   logger: Logger;
+  /** Where calls are reported; default nowhere. */
+  metrics?: MetricsRecorder | undefined;
+  /** Opens each call's server span when tracing is on. */
+  tracer?: Tracer | undefined;
 }
 
 /** A service ready for `server.addService()`. */
@@ -68,7 +75,10 @@ function method(
 }
 
 /** The data-plane RPCs of `inference.GRPCInferenceService`, by name. */
-export function inferenceHandlers(dataplane: DataPlaneApi): Record<string, UnaryHandler> {
+export function inferenceHandlers(
+  dataplane: DataPlaneApi,
+  metrics?: MetricsRecorder,
+): Record<string, UnaryHandler> {
   return {
     ServerLive: () => ({ body: encodeBoolResponse(dataplane.live()) }),
     ServerReady: () => ({ body: encodeBoolResponse(dataplane.ready()) }),
@@ -83,13 +93,28 @@ export function inferenceHandlers(dataplane: DataPlaneApi): Record<string, Unary
       const metadata = await dataplane.modelMetadata(modelNameOf(name, call.metadata), version);
       return { body: encodeModelMetadata(metadata) };
     },
-    ModelInfer: async (bytes, call) => {
+    ModelInfer: async (bytes, call, observed) => {
       const { request, modelName, modelVersion, raw } = decodeModelInferRequest(bytes);
-      const context = callContext(modelName, modelVersion, call, cancellationOf(call));
+      const signal = cancellationOf(call);
+      const context = callContext(modelName, modelVersion, call, { signal, observed });
       const response = await dataplane.infer(request, context);
+      observed.requestId = request.id;
       const trailer = trailerOf(response.parameters?.headers);
       const body = encodeModelInferResponse(response, raw);
+      if (metrics !== undefined) {
+        const now = performance.now();
+        observed.finishedAt = now;
+        metrics.encoded(
+          { name: response.model_name, version: response.model_version ?? "" },
+          now - (context.answeredAt ?? now),
+        );
+      }
       return trailer === undefined ? { body } : { body, trailer };
+    },
+    ModelStatistics: (bytes, call) => {
+      const { name, version } = decodeNameVersion(bytes);
+      const named = name === "" ? "" : modelNameOf(name, call.metadata);
+      return { body: encodeModelStatistics(dataplane.modelStatistics(named, version)) };
     },
   };
 }
@@ -120,33 +145,51 @@ interface Methods {
   implementation: grpc.UntypedServiceImplementation;
 }
 
-function unaryMethods(name: string, handlers: Record<string, UnaryHandler>, log: Logger): Methods {
+function unaryMethods(
+  name: string,
+  handlers: Record<string, UnaryHandler>,
+  options: { log: Logger; observer: CallObserver },
+): Methods {
   const definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
   const implementation: grpc.UntypedServiceImplementation = {};
   for (const [rpc, handler] of Object.entries(handlers)) {
     definition[rpc] = method(name, rpc, false);
-    implementation[rpc] = unary(rpc, handler, log);
+    implementation[rpc] = unary(rpc, handler, options.log, options.observer);
   }
   return { definition, implementation };
 }
 
+function observerOf(service: string, deps: GrpcDeps): CallObserver {
+  return {
+    service,
+    metrics: deps.metrics,
+    tracer: deps.tracer,
+    access: deps.logger.child("access"),
+  };
+}
+
 /** `inference.GRPCInferenceService`. */
-export function inferenceService({ dataplane, repository, logger }: GrpcDeps): GrpcService {
+export function inferenceService(deps: GrpcDeps): GrpcService {
+  const { dataplane, repository, logger } = deps;
   const name = "inference.GRPCInferenceService";
   const log = logger.child("grpc");
-  const handlers = { ...inferenceHandlers(dataplane), ...repositoryHandlers(repository) };
-  const { definition, implementation } = unaryMethods(name, handlers, log);
+  const observer = observerOf(name, deps);
+  const handlers = {
+    ...inferenceHandlers(dataplane, deps.metrics),
+    ...repositoryHandlers(repository),
+  };
+  const { definition, implementation } = unaryMethods(name, handlers, { log, observer });
   definition.ModelStreamInfer = method(name, "ModelStreamInfer", true);
-  implementation.ModelStreamInfer = streamInfer(dataplane, log);
+  implementation.ModelStreamInfer = streamInfer(dataplane, { log, observer });
   return { definition: definition as grpc.ServiceDefinition, implementation };
 }
 
 /** `inference.model_repository.ModelRepositoryService` (ModelMesh adapters up to v0.10). */
-export function modelRepositoryService({ repository, logger }: GrpcDeps): GrpcService {
-  const { definition, implementation } = unaryMethods(
-    "inference.model_repository.ModelRepositoryService",
-    repositoryHandlers(repository),
-    logger.child("grpc"),
-  );
+export function modelRepositoryService(deps: GrpcDeps): GrpcService {
+  const name = "inference.model_repository.ModelRepositoryService";
+  const { definition, implementation } = unaryMethods(name, repositoryHandlers(deps.repository), {
+    log: deps.logger.child("grpc"),
+    observer: observerOf(name, deps),
+  });
   return { definition: definition as grpc.ServiceDefinition, implementation };
 }

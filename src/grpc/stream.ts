@@ -6,11 +6,19 @@
  */
 
 import type { Buffer } from "node:buffer";
-import type * as grpc from "@grpc/grpc-js";
+import * as grpc from "@grpc/grpc-js";
 import type { DataPlaneApi } from "../dataplane/dataplane.ts";
 import type { Logger } from "../logging.ts";
 import type { InferenceRequest } from "../protocol/types.ts";
-import { asBuffer, callContext, cancellationOf, statusFor, trailerOf } from "./call.ts";
+import {
+  asBuffer,
+  callContext,
+  type CallObserver,
+  cancellationOf,
+  observeCall,
+  statusFor,
+  trailerOf,
+} from "./call.ts";
 import { decodeModelInferRequest, encodeModelInferResponse } from "./messages.ts";
 
 /** A stream of messages with events and flow control: a server call, or a client's stream. */
@@ -79,37 +87,51 @@ export function messages<M extends Uint8Array = Buffer>(call: MessageSource): As
  */
 export function streamInfer(
   dataplane: DataPlaneApi,
-  log: Logger,
+  options: { log: Logger; observer?: CallObserver },
 ): grpc.handleBidiStreamingCall<Buffer, Buffer> {
+  const { log, observer } = options;
+  const RPC = "ModelStreamInfer";
   return (call) => {
+    const observing = observeCall(observer, RPC, "bidi_stream", call.metadata);
+    const counted = observer?.metrics?.transport === true ? observer : undefined;
     const run = async (): Promise<grpc.Metadata | undefined> => {
       const incoming = messages(call);
       const first = await incoming.next();
       if (first.done) return undefined;
+      counted?.metrics?.grpcMessage(counted.service, RPC, "received");
       const head = decodeModelInferRequest(first.value);
       async function* requests(): AsyncGenerator<InferenceRequest> {
         yield head.request;
         while (true) {
           const next = await incoming.next();
           if (next.done) return;
+          counted?.metrics?.grpcMessage(counted.service, RPC, "received");
           yield decodeModelInferRequest(next.value).request;
         }
       }
-      const context = callContext(head.modelName, head.modelVersion, call, cancellationOf(call));
+      const context = callContext(head.modelName, head.modelVersion, call, {
+        signal: cancellationOf(call),
+        observed: observing?.observed,
+      });
       let lastHeaders: Record<string, unknown> | undefined;
       for await (const response of dataplane.inferStream(requests(), context)) {
         if (call.cancelled) break;
         lastHeaders = response.parameters?.headers;
         call.write(asBuffer(encodeModelInferResponse(response, head.raw)));
+        counted?.metrics?.grpcMessage(counted.service, RPC, "sent");
       }
+      if (observing !== undefined) observing.observed.requestId = head.request.id;
       return trailerOf(lastHeaders);
     };
     run().then(
       (trailer) => {
+        observing?.done(call.cancelled ? grpc.status.CANCELLED : grpc.status.OK);
         if (!call.cancelled) call.end(trailer);
       },
       (err) => {
-        if (!call.cancelled) call.emit("error", statusFor(err, "ModelStreamInfer", log));
+        const status = statusFor(err, RPC, log);
+        observing?.done(status.code, status.details);
+        if (!call.cancelled) call.emit("error", status);
       },
     );
   };

@@ -2,16 +2,28 @@
  * `createRestHandler`: the REST API as a plain `(Request) => Promise<Response>`
  * function, so tests can call it without a socket and `server.ts` can hand
  * it to `Deno.serve`. This file holds the one catch site that turns errors
- * into responses.
+ * into responses, and the one place each request is measured: its metrics
+ * (labelled with the route template, MLServer's starlette exporter's
+ * grouped paths), its server span and its access line.
  *
  * @module
  */
 
-import type { Context, RestDeps, RestHandler } from "./context.ts";
+import type { TraceSpan } from "../metrics/recorder.ts";
+import type { Context, Handler, RestDeps, RestHandler } from "./context.ts";
 import { Cors } from "./cors.ts";
 import { acceptsGzip, errorResponse, json, logFailure, type ResponseOptions } from "./responses.ts";
 import { Router } from "./router.ts";
 import { ROUTES } from "./routes.ts";
+
+/** A route's handler with its metric labels: the template without and with a version. */
+interface Routed {
+  handle: Handler;
+  paths: readonly [plain: string, versioned: string];
+}
+
+/** Paths MLServer leaves out of the request metrics (and we out of the access log). */
+const UNMEASURED = new Set(["/v2/health/live", "/v2/health/ready"]);
 
 /**
  * Builds the REST API handler.
@@ -23,21 +35,38 @@ import { ROUTES } from "./routes.ts";
  * ```
  */
 export function createRestHandler(deps: RestDeps): RestHandler {
-  const router = new Router(ROUTES);
+  const router = new Router<Routed>(ROUTES.map((route) => ({
+    method: route.method,
+    pattern: route.pattern,
+    handler: { handle: route.handler, paths: templates(route.pattern) },
+  })));
   const cors = deps.settings.cors_settings === null
     ? undefined
     : new Cors(deps.settings.cors_settings);
   const rootPath = deps.settings.root_path.replace(/\/+$/, "");
   const log = deps.logger.child("rest");
+  const access = deps.logger.child("access");
+  const metrics = deps.metrics?.transport === true ? deps.metrics : undefined;
+  const { tracer, exposition } = deps;
 
-  return async (request: Request): Promise<Response> => {
+  /** Answers one request, noting in `measured` what it matched. */
+  const serve = async (
+    request: Request,
+    path: string,
+    measured: Measured,
+  ): Promise<Response> => {
     const options: ResponseOptions = {
       gzip: deps.settings.gzip_enabled && acceptsGzip(request.headers.get("accept-encoding")),
       headers: cors?.responseHeaders(request),
     };
     try {
       if (cors?.isPreflight(request)) return cors.preflight(request);
-      const path = routePath(pathOf(request.url), rootPath);
+      if (exposition !== undefined && path === exposition.path && request.method === "GET") {
+        measured.route = path;
+        return new Response(await exposition.scrape(), {
+          headers: { "content-type": exposition.contentType },
+        });
+      }
       const match = router.match(request.method, path);
       if (match.kind === "not-found") {
         return json({ error: `Not found: ${request.method} ${clip(path)}` }, 404, options);
@@ -51,16 +80,88 @@ export function createRestHandler(deps: RestDeps): RestHandler {
           { ...options, headers },
         );
       }
-      const context: Context = { request, params: match.params, deps, options, log };
-      return await match.handler(context);
+      const { handle, paths } = match.handler;
+      measured.route = match.params.version === undefined ? paths[0] : paths[1];
+      measured.context = {
+        request,
+        params: match.params,
+        deps,
+        options,
+        log,
+        receivedAt: measured.startedAt,
+        span: measured.span,
+      };
+      return await handle(measured.context);
     } catch (err) {
       if (err instanceof URIError) {
         return json({ error: `Malformed URL: ${clip(request.url)}` }, 400, options);
       }
       logFailure(log, `${request.method} ${request.url}`, err);
+      measured.span?.fail(err instanceof Error ? err.message : String(err));
       return errorResponse(err, options);
     }
   };
+
+  return async (request: Request): Promise<Response> => {
+    const path = routePath(pathOf(request.url), rootPath);
+    const logged = access.enabled("debug");
+    if (metrics === undefined && tracer === undefined && !logged) {
+      return await serve(request, path, { startedAt: 0, route: "" });
+    }
+    const method = request.method;
+    const skipped = UNMEASURED.has(path) || path === exposition?.path;
+    const startedAt = performance.now();
+    const measured: Measured = { startedAt, route: "" };
+    if (tracer !== undefined && !skipped) {
+      measured.span = tracer.server(method, {
+        traceparent: request.headers.get("traceparent") ?? undefined,
+        tracestate: request.headers.get("tracestate") ?? undefined,
+      }, { "http.request.method": method, "url.path": path });
+    }
+    if (metrics !== undefined && !skipped) metrics.restStarted(method);
+    const response = await serve(request, path, measured);
+    const route = measured.route === "" ? "unmatched" : measured.route;
+    const finishedAt = measured.context?.finishedAt ?? performance.now();
+    if (metrics !== undefined && !skipped) {
+      metrics.restFinished(method, route, response.status, (finishedAt - startedAt) / 1000);
+    }
+    const span = measured.span;
+    if (span !== undefined) {
+      span.rename(`${method} ${route}`);
+      span.set("http.route", route);
+      span.set("http.response.status_code", response.status);
+      if (response.status >= 500) span.fail(`HTTP ${response.status}`);
+      span.end();
+    }
+    if (logged && !skipped) {
+      const ms = (finishedAt - startedAt).toFixed(2);
+      const id = measured.context?.requestId ?? "-";
+      access.debug(`${method} ${path} ${response.status} ${ms}ms id=${id}`);
+    }
+    return response;
+  };
+}
+
+/** What the measuring wrapper learns while a request is served. */
+interface Measured {
+  readonly startedAt: number;
+  route: string;
+  span?: TraceSpan;
+  context?: Context;
+}
+
+/**
+ * A route pattern as metric label and span name, FastAPI style as
+ * MLServer's routes read: `/v2/models/{model_name}/infer` and
+ * `/v2/models/{model_name}/versions/{model_version}/infer`.
+ */
+export function templates(pattern: string): [plain: string, versioned: string] {
+  const named = (text: string): string =>
+    text.replace(/:name\b/g, "{model_name}").replace(/:version\b/g, "{model_version}")
+      .replace(/:([A-Za-z_]\w*)/g, "{$1}");
+  const plain = named(pattern.replace(/\{[^}]*\}\?/g, ""));
+  const versioned = named(pattern.replace(/\{([^}]*)\}\?/g, "$1"));
+  return [plain, versioned];
 }
 
 /** A path or URL as an error message repeats it: at most 256 characters (URLs can be huge). */

@@ -31,6 +31,8 @@ function callOf(context: Context): CallContext {
     version: params.version,
     signal: request.signal,
     headers: () => headerRecord(request.headers),
+    receivedAt: context.receivedAt === 0 ? undefined : context.receivedAt,
+    span: context.span,
   };
 }
 
@@ -47,8 +49,20 @@ function readInference(context: Context) {
 
 async function infer(context: Context): Promise<Response> {
   const inference = await readInference(context);
-  const response = await context.deps.dataplane.infer(inference.request, callOf(context));
-  return writeInferenceResponse(response, inference, context.options);
+  const call = callOf(context);
+  const response = await context.deps.dataplane.infer(inference.request, call);
+  context.requestId = inference.request.id;
+  const metrics = context.deps.metrics;
+  if (metrics === undefined) return writeInferenceResponse(response, inference, context.options);
+  const written = writeInferenceResponse(response, inference, context.options);
+  // One clock reading: the encoding's end is also the request's (see app.ts).
+  const now = performance.now();
+  context.finishedAt = now;
+  metrics.encoded(
+    { name: response.model_name, version: response.model_version ?? "" },
+    now - (call.answeredAt ?? now),
+  );
+  return written;
 }
 
 async function inferStream(context: Context): Promise<Response> {
@@ -67,6 +81,61 @@ async function repositoryIndex({ request, deps, options }: Context): Promise<Res
   const parsed = body.byteLength === 0 ? {} : parseJson(body);
   const { ready } = parseOrThrow(RepositoryIndexRequestSchema, parsed, "Invalid index request");
   return json(await deps.repository.index(ready ?? false), 200, options);
+}
+
+/** Triton's statistics extension: every ready model, one name, or one version. */
+function statistics(context: Context): Response {
+  const { params, deps, options } = context;
+  const stats = deps.dataplane.modelStatistics(params.name, params.version);
+  return json({ model_stats: stats }, 200, options);
+}
+
+function notFound(context: Context): Response {
+  const { method, url } = context.request;
+  return json({ error: `Not found: ${method} ${new URL(url).pathname}` }, 404, context.options);
+}
+
+/** The Swagger UI page (`/v2/docs` or a model's `.../docs`). */
+async function docsPage(context: Context): Promise<Response> {
+  const { deps, params } = context;
+  if (deps.docs === undefined) return notFound(context);
+  const root = deps.settings.root_path.replace(/\/+$/, "");
+  let title = "MLServer API";
+  let spec = `${root}/v2/docs/dataplane.json`;
+  if (params.name !== undefined) {
+    await deps.dataplane.modelMetadata(params.name, params.version); // 404 for an unknown model
+    const model = `/v2/models/${encodeURIComponent(params.name)}` +
+      (params.version === undefined ? "" : `/versions/${encodeURIComponent(params.version)}`);
+    title = `MLServer API: ${params.name}`;
+    spec = `${root}${model}/docs/dataplane.json`;
+  }
+  const html = deps.docs.page({ title, specUrl: spec, assetsUrl: `${root}/v2/docs/assets` });
+  const headers = new Headers(context.options.headers);
+  headers.set("content-type", "text/html; charset=utf-8");
+  return new Response(html, { headers });
+}
+
+/** The OpenAPI document: the whole API, or one model's endpoints. */
+async function docsDocument(context: Context): Promise<Response> {
+  const { deps, params, options } = context;
+  if (deps.docs === undefined) return notFound(context);
+  const rootPath = deps.settings.root_path.replace(/\/+$/, "");
+  if (params.name === undefined) return json(deps.docs.dataplane(rootPath), 200, options);
+  const metadata = await deps.dataplane.modelMetadata(params.name, params.version);
+  return json(
+    deps.docs.model({ ...metadata, name: params.name }, { version: params.version, rootPath }),
+    200,
+    options,
+  );
+}
+
+async function docsAsset(context: Context): Promise<Response> {
+  const asset = await context.deps.docs?.asset(context.params.file as string);
+  if (asset === undefined) return notFound(context);
+  const headers = new Headers(context.options.headers);
+  headers.set("content-type", asset.contentType);
+  headers.set("cache-control", "public, max-age=86400");
+  return new Response(asset.body as Uint8Array<ArrayBuffer>, { headers });
 }
 
 /** Every REST route. Inference comes first: it is the hot path. */
@@ -90,6 +159,13 @@ export const ROUTES: readonly Route<Handler>[] = [
     pattern: "/v2",
     handler: ({ deps, options }) => json(deps.dataplane.metadata(), 200, options),
   },
+  { method: "GET", pattern: "/v2/models/stats", handler: statistics },
+  { method: "GET", pattern: `${MODEL}/stats`, handler: statistics },
+  { method: "GET", pattern: "/v2/docs", handler: docsPage },
+  { method: "GET", pattern: "/v2/docs/dataplane.json", handler: docsDocument },
+  { method: "GET", pattern: "/v2/docs/assets/:file", handler: docsAsset },
+  { method: "GET", pattern: `${MODEL}/docs`, handler: docsPage },
+  { method: "GET", pattern: `${MODEL}/docs/dataplane.json`, handler: docsDocument },
   {
     method: "GET",
     pattern: `${MODEL}/ready`,

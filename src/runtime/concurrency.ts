@@ -35,7 +35,10 @@ export class ConcurrencyLimitedModel extends ModelWrapper {
     context: PredictContext,
   ): Promise<InferenceResponse> {
     const wait = this.#limiter.acquire(this.#label, context.signal);
-    if (wait !== undefined) await wait;
+    if (wait !== undefined) {
+      await wait;
+      context.dequeuedAt = performance.now();
+    }
     try {
       return await this.inner.predict(request, context);
     } finally {

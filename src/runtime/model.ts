@@ -69,6 +69,12 @@ export interface PredictContext {
    * its answer discarded.
    */
   readonly signal: AbortSignal;
+  /**
+   * When the call left the last queue before the runtime (a
+   * `performance.now()` time), set by the server's queueing links for its
+   * statistics; absent when the call never waited. Runtimes ignore it.
+   */
+  dequeuedAt?: number;
 }
 
 /**

@@ -73,6 +73,7 @@ function fakeDataPlane(answer: (call: CallContext) => Promise<InferenceResponse>
       return true;
     },
     modelMetadata: (name) => Promise.resolve({ name, platform: "" }),
+    modelStatistics: () => [],
     infer: (_request, call) => {
       calls.push(call);
       return answer(call);

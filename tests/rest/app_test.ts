@@ -28,6 +28,7 @@ function fakeDataPlane(infer: (request: InferenceRequest) => InferenceResponse |
       return true;
     },
     modelMetadata: (name) => Promise.resolve({ name, platform: "p", inputs: [], outputs: [] }),
+    modelStatistics: () => [],
     infer: async (request, call) => {
       calls.push({ request, call });
       return await infer(request);
