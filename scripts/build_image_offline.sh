@@ -58,8 +58,12 @@ buildah build --isolation chroot \
 echo "built $TAG"
 
 # The ONNX Runtime library: this platform's only (linux/x64 on x86_64).
-platforms=$(podman run --rm --entrypoint /bin/sh "$TAG" -c \
-  'cd /usr/local/lib/mlserver/onnxruntime/node_modules/onnxruntime-node/bin/napi-v6 && echo */*')
+# Read from the mounted image: `podman run` cannot set rlimits on our
+# build machines (crun: setrlimit `RLIMIT_NOFILE`: Operation not permitted).
+ctr=$(buildah from "$TAG")
+trap 'buildah rm "$ctr" >/dev/null' EXIT
+mnt=$(buildah mount "$ctr")
+platforms=$(cd "$mnt/usr/local/lib/mlserver/onnxruntime/node_modules/onnxruntime-node/bin/napi-v6" && echo */*)
 echo "onnxruntime-node native libraries in the image: $platforms"
 [[ "$platforms" != *" "* ]] || { echo "more than one platform's library in the image" >&2; exit 1; }
 echo "image size: $(podman image inspect --format '{{.Size}}' "$TAG" | numfmt --to=iec-i --suffix=B)"
