@@ -65,7 +65,11 @@ async function load(folder: string): Promise<OnnxRuntime> {
     return ort;
   } catch (err) {
     const message = (err as Error).message;
-    const hint = err instanceof Deno.errors.NotCapable || /--allow-ffi/.test(message)
+    // Without the grant, the library's files are unreadable too: Node's resolver then
+    // reports the native binding as missing rather than refused.
+    const denied = err instanceof Deno.errors.NotCapable || /--allow-ffi/.test(message) ||
+      /Cannot find module .*onnxruntime_binding\.node/.test(message);
+    const hint = denied
       ? `: the server needs --allow-ffi for the ONNX Runtime library (${
         inFolder ? folder : "the onnxruntime-node folder of the npm cache"
       }; mlserver start grants it when an ONNX model is in the folder at start, ` +

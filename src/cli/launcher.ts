@@ -203,12 +203,14 @@ export async function scanModels(
   let onnx = false;
   for (const entry of await repository.list()) {
     if (!entry.ok) continue;
-    const { implementation, parameters } = entry.settings;
-    const uri = parameters.uri;
-    const local = uri !== undefined && !/^[a-z][a-z0-9+.-]*:\/\//i.test(uri);
-    if (local) uris.push(uri);
+    const { implementation, parameters, _source } = entry.settings;
+    const given = parameters.uri;
+    const local = given !== undefined && !/^[a-z][a-z0-9+.-]*:\/\//i.test(given);
+    // A relative uri is relative to its settings file, as getModelUri resolves it.
+    const uri = !local || _source === undefined ? given : resolve(dirname(_source), given);
+    if (local && uri !== undefined) uris.push(uri);
     if (implementation.startsWith("mlserver_onnx.")) onnx = true;
-    if (implementation === "mlserver_sklearn.SKLearnModel" && local) {
+    if (implementation === "mlserver_sklearn.SKLearnModel" && local && uri !== undefined) {
       if (uri.endsWith(".onnx") || await exists(join(uri, "model.onnx"))) onnx = true;
     }
   }
