@@ -27,9 +27,9 @@ import type {
   ServerMetadata,
 } from "../protocol/types.ts";
 import type { ModelRegistry } from "../registry/model_registry.ts";
-import type { Model, PredictContext } from "../runtime/model.ts";
+import type { Model } from "../runtime/model.ts";
 import type { ServerSettings } from "../settings/server_settings.ts";
-import { abortReason, type CallContext, callSignal, raceSignal } from "./call.ts";
+import { type CallContext, CallScope, RunningCalls } from "./call.ts";
 import type { Readiness } from "./readiness.ts";
 
 /** What the data plane is built from. */
@@ -60,9 +60,11 @@ export class DataPlane {
   readonly #metadata: ServerMetadata;
   readonly #metrics: MetricsRecorder;
   readonly #tracer: Tracer | undefined;
+  readonly #running: RunningCalls;
 
   constructor(options: DataPlaneOptions) {
     this.#options = options;
+    this.#running = new RunningCalls(options.stopping);
     this.#metrics = options.metrics ?? NO_METRICS;
     this.#tracer = options.tracer;
     const extensions = [...options.settings.extensions];
@@ -121,13 +123,12 @@ export class DataPlane {
     const started = performance.now();
     prepare(request, call);
     const span = this.#tracer === undefined ? undefined : this.#modelSpan(call, model, request.id);
-    const { signal, clear } = callSignal(
-      call.signal,
+    const context = new CallScope(
+      call.cancellation,
       this.#options.settings.inference_timeout,
       model.name,
-      this.#options.stopping,
+      this.#running,
     );
-    const context: PredictContext = { signal };
     const running = settle(() => model.predict(request, context));
     // The instance stays in use until the prediction really ends, so an
     // unload never pulls the model out from under a call whose client was
@@ -135,14 +136,14 @@ export class DataPlane {
     running.then(() => handle.release(), () => handle.release());
     let ok = false;
     try {
-      const response = finish(await raceSignal(running, signal), request, call.name, model);
+      const response = finish(await context.race(running), request, call.name, model);
       ok = true;
       return response;
     } catch (err) {
       span?.fail(messageOf(err));
       throw err;
     } finally {
-      clear();
+      context.clear();
       const ended = performance.now();
       call.answeredAt = ended;
       this.#metrics.inferred({
@@ -202,11 +203,11 @@ export class DataPlane {
   ): AsyncGenerator<InferenceResponse> {
     const handle = this.#options.registry.acquire(call.name, call.version);
     const started = performance.now();
-    const { signal, clear } = callSignal(
-      call.signal,
+    const context = new CallScope(
+      call.cancellation,
       this.#options.settings.inference_timeout,
       handle.model.name,
-      this.#options.stopping,
+      this.#running,
     );
     const span = this.#tracer === undefined
       ? undefined
@@ -225,8 +226,9 @@ export class DataPlane {
           attachHeaders(request, call);
         }
       });
-      for await (const response of model.predictStream(seen, { signal })) {
-        if (signal.aborted) throw abortReason(signal);
+      for await (const response of model.predictStream(seen, context)) {
+        const aborted = context.aborted;
+        if (aborted !== undefined) throw aborted;
         yield finish(response, first ?? { inputs: [] }, call.name, model);
       }
       ok = true;
@@ -234,7 +236,7 @@ export class DataPlane {
       span?.fail(messageOf(err));
       throw err;
     } finally {
-      clear();
+      context.clear();
       handle.release();
       // One observation per stream, as MLServer counts a stream once.
       const ended = performance.now();

@@ -175,17 +175,20 @@ export function cancellationOf(call: IncomingCall): AbortSignal {
   return controller.signal;
 }
 
-/** The call context of an inference call. */
+/**
+ * The call context of an inference call. Its cancellation signal is made
+ * only when something waits on it (most calls never do).
+ */
 export function callContext(
   name: string,
   version: string,
   call: IncomingCall,
-  options: { signal: AbortSignal; observed?: Observed | undefined },
+  options: { observed?: Observed | undefined } = {},
 ): CallContext {
   return {
     name: modelNameOf(name, call.metadata),
     version,
-    signal: options.signal,
+    cancellation: () => cancellationOf(call),
     headers: () => metadataRecord(call.metadata),
     receivedAt: options.observed?.receivedAt,
     span: options.observed?.span,

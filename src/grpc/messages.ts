@@ -1,6 +1,7 @@
 /**
- * Encoding and decoding of the V2 gRPC messages, straight to and from the
- * server's protocol types (no intermediate message objects). Field numbers
+ * Encoding and decoding of ModelInferRequest and ModelInferResponse,
+ * straight to and from the server's protocol types (no intermediate message
+ * objects); `service_messages.ts` has the other RPCs' small messages. Field numbers
  * are those of `proto/dataplane.proto`; fields may arrive in any order
  * (ModelMesh appends `model_name` at the end of requests it forwards).
  *
@@ -16,20 +17,15 @@ import {
   type EnvelopeInput,
   type EnvelopeOutput,
 } from "../protocol/envelope.ts";
-import type { ModelStatistics, StatisticDuration } from "../metrics/recorder.ts";
 import { checkedData } from "../protocol/outputs.ts";
 import { decodeRawTensor, encodeRawTensor } from "../protocol/raw_tensor.ts";
 import type { Datatype } from "../protocol/datatypes.ts";
 import type {
   InferenceRequest,
   InferenceResponse,
-  MetadataTensor,
-  ModelMetadata,
   Parameters,
-  RepositoryIndexItem,
   RequestInput,
   RequestOutput,
-  ServerMetadata,
 } from "../protocol/types.ts";
 import {
   CONTENTS_FIELD,
@@ -308,84 +304,6 @@ function readParameterValue(buf: Uint8Array, [start, end]: [number, number]): un
   return value;
 }
 
-/** Reads `{ name = 1; version = 2 }` (ModelReadyRequest, ModelMetadataRequest). */
-export function decodeNameVersion(buf: Uint8Array): { name: string; version: string } {
-  const reader = new ProtoReader(buf);
-  let name = "";
-  let version = "";
-  while (!reader.done) {
-    const tag = reader.tag();
-    switch (tag >>> 3) {
-      case 1:
-        name = reader.string();
-        break;
-      case 2:
-        version = reader.string();
-        break;
-      default:
-        reader.skip(tag & 7);
-    }
-  }
-  return { name, version };
-}
-
-/** Reads `RepositoryIndexRequest` (`ready = 2`). */
-export function decodeRepositoryIndexRequest(buf: Uint8Array): { ready: boolean } {
-  const reader = new ProtoReader(buf);
-  let ready = false;
-  while (!reader.done) {
-    const tag = reader.tag();
-    if (tag >>> 3 === 2 && (tag & 7) === WIRE.VARINT) ready = reader.uint32() !== 0;
-    else reader.skip(tag & 7);
-  }
-  return { ready };
-}
-
-/** Reads the model name (`model_name = 2`) of repository load and unload requests. */
-export function decodeRepositoryModelRequest(buf: Uint8Array): { modelName: string } {
-  const reader = new ProtoReader(buf);
-  let modelName = "";
-  while (!reader.done) {
-    const tag = reader.tag();
-    if (tag >>> 3 === 2 && (tag & 7) === WIRE.LEN) modelName = reader.string();
-    else reader.skip(tag & 7);
-  }
-  return { modelName };
-}
-
-const TRUE_RESPONSE = new Uint8Array([0x08, 0x01]);
-const FALSE_RESPONSE = new Uint8Array(0);
-
-/** `{ bool = 1 }`: ServerLive, ServerReady and ModelReady responses. */
-export function encodeBoolResponse(value: boolean): Uint8Array {
-  return value ? TRUE_RESPONSE : FALSE_RESPONSE;
-}
-
-/** `ServerMetadataResponse`. */
-export function encodeServerMetadata(metadata: ServerMetadata): Uint8Array {
-  const out = new ProtoEncoder().string(1, metadata.name).string(2, metadata.version);
-  for (const extension of metadata.extensions) out.repeatedString(3, extension);
-  return out.finish();
-}
-
-/** `ModelMetadataResponse`. */
-export function encodeModelMetadata(metadata: ModelMetadata): Uint8Array {
-  const out = new ProtoEncoder().string(1, metadata.name);
-  for (const version of metadata.versions ?? []) out.repeatedString(2, version);
-  out.string(3, metadata.platform);
-  for (const tensor of metadata.inputs ?? []) out.message(4, encodeTensorMetadata(tensor));
-  for (const tensor of metadata.outputs ?? []) out.message(5, encodeTensorMetadata(tensor));
-  writeParameters(out, 6, metadata.parameters);
-  return out.finish();
-}
-
-function encodeTensorMetadata(tensor: MetadataTensor): ProtoEncoder {
-  const out = new ProtoEncoder().string(1, tensor.name).string(2, tensor.datatype);
-  writeShape(out, 3, tensor.shape);
-  writeParameters(out, 4, tensor.parameters);
-  return out;
-}
-
 /**
  * `ModelInferResponse`: outputs as typed contents, or all of them in
  * `raw_output_contents` when `raw`.
@@ -422,67 +340,6 @@ export function encodeModelInferResponse(response: InferenceResponse, raw: boole
     out.message(5, tensor);
   }
   for (const bytes of rawContents) out.bytes(6, bytes);
-  return out.finish();
-}
-
-/** `ModelStatisticsResponse` (Triton's statistics extension). */
-export function encodeModelStatistics(stats: readonly ModelStatistics[]): Uint8Array {
-  const out = new ProtoEncoder();
-  for (const model of stats) {
-    const entry = new ProtoEncoder().string(1, model.name).string(2, model.version);
-    writeUint64(entry, 3, model.last_inference);
-    writeUint64(entry, 4, model.inference_count);
-    writeUint64(entry, 5, model.execution_count);
-    const s = model.inference_stats;
-    const inference = new ProtoEncoder();
-    const durations = [
-      s.success,
-      s.fail,
-      s.queue,
-      s.compute_input,
-      s.compute_infer,
-      s.compute_output,
-      s.cache_hit,
-      s.cache_miss,
-    ];
-    durations.forEach((duration, i) => inference.message(i + 1, encodeDuration(duration)));
-    entry.message(6, inference);
-    for (const batch of model.batch_stats) {
-      const b = new ProtoEncoder();
-      writeUint64(b, 1, batch.batch_size);
-      b.message(2, encodeDuration(batch.compute_input))
-        .message(3, encodeDuration(batch.compute_infer))
-        .message(4, encodeDuration(batch.compute_output));
-      entry.message(7, b);
-    }
-    out.message(1, entry);
-  }
-  return out.finish();
-}
-
-function encodeDuration(duration: StatisticDuration): ProtoEncoder {
-  const out = new ProtoEncoder();
-  writeUint64(out, 1, duration.count);
-  writeUint64(out, 2, duration.ns);
-  return out;
-}
-
-/** A uint64 field (omitted when 0, as proto3 does). */
-function writeUint64(out: ProtoEncoder, field: number, value: number): void {
-  if (value > 0) out.tag(field, WIRE.VARINT).int(Math.round(value));
-}
-
-/** `RepositoryIndexResponse`. */
-export function encodeRepositoryIndex(items: readonly RepositoryIndexItem[]): Uint8Array {
-  const out = new ProtoEncoder();
-  for (const item of items) {
-    const entry = new ProtoEncoder()
-      .string(1, item.name)
-      .string(2, item.version ?? "")
-      .string(3, item.state)
-      .string(4, item.reason);
-    out.message(1, entry);
-  }
   return out.finish();
 }
 

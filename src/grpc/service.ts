@@ -24,18 +24,17 @@ import {
   unary,
   type UnaryHandler,
 } from "./call.ts";
+import { decodeModelInferRequest, encodeModelInferResponse } from "./messages.ts";
 import {
-  decodeModelInferRequest,
   decodeNameVersion,
   decodeRepositoryIndexRequest,
   decodeRepositoryModelRequest,
   encodeBoolResponse,
-  encodeModelInferResponse,
   encodeModelMetadata,
   encodeModelStatistics,
   encodeRepositoryIndex,
   encodeServerMetadata,
-} from "./messages.ts";
+} from "./service_messages.ts";
 import { streamInfer } from "./stream.ts";
 
 /** What the services call. */
@@ -95,8 +94,7 @@ export function inferenceHandlers(
     },
     ModelInfer: async (bytes, call, observed) => {
       const { request, modelName, modelVersion, raw } = decodeModelInferRequest(bytes);
-      const signal = cancellationOf(call);
-      const context = callContext(modelName, modelVersion, call, { signal, observed });
+      const context = callContext(modelName, modelVersion, call, { observed });
       const response = await dataplane.infer(request, context);
       observed.requestId = request.id;
       const trailer = trailerOf(response.parameters?.headers);

@@ -14,7 +14,6 @@ import {
   asBuffer,
   callContext,
   type CallObserver,
-  cancellationOf,
   observeCall,
   statusFor,
   trailerOf,
@@ -110,7 +109,6 @@ export function streamInfer(
         }
       }
       const context = callContext(head.modelName, head.modelVersion, call, {
-        signal: cancellationOf(call),
         observed: observing?.observed,
       });
       let lastHeaders: Record<string, unknown> | undefined;

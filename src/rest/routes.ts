@@ -15,6 +15,7 @@ import type { Context, Handler } from "./context.ts";
 import { headerRecord, readInferenceRequest, writeInferenceResponse } from "./inference.ts";
 import { empty, json } from "./responses.ts";
 import type { Route } from "./router.ts";
+import { docsAsset, docsDocument, docsPage } from "./docs_routes.ts";
 import { sseResponse } from "./sse.ts";
 
 const MODEL = "/v2/models/:name{/versions/:version}?";
@@ -29,7 +30,7 @@ function callOf(context: Context): CallContext {
   return {
     name: params.name as string,
     version: params.version,
-    signal: request.signal,
+    cancellation: () => request.signal, // costly in Deno.serve: only when read
     headers: () => headerRecord(request.headers),
     receivedAt: context.receivedAt === 0 ? undefined : context.receivedAt,
     span: context.span,
@@ -52,9 +53,9 @@ async function infer(context: Context): Promise<Response> {
   const call = callOf(context);
   const response = await context.deps.dataplane.infer(inference.request, call);
   context.requestId = inference.request.id;
-  const metrics = context.deps.metrics;
-  if (metrics === undefined) return writeInferenceResponse(response, inference, context.options);
   const written = writeInferenceResponse(response, inference, context.options);
+  const metrics = context.deps.metrics;
+  if (metrics === undefined) return written;
   // One clock reading: the encoding's end is also the request's (see app.ts).
   const now = performance.now();
   context.finishedAt = now;
@@ -88,54 +89,6 @@ function statistics(context: Context): Response {
   const { params, deps, options } = context;
   const stats = deps.dataplane.modelStatistics(params.name, params.version);
   return json({ model_stats: stats }, 200, options);
-}
-
-function notFound(context: Context): Response {
-  const { method, url } = context.request;
-  return json({ error: `Not found: ${method} ${new URL(url).pathname}` }, 404, context.options);
-}
-
-/** The Swagger UI page (`/v2/docs` or a model's `.../docs`). */
-async function docsPage(context: Context): Promise<Response> {
-  const { deps, params } = context;
-  if (deps.docs === undefined) return notFound(context);
-  const root = deps.settings.root_path.replace(/\/+$/, "");
-  let title = "MLServer API";
-  let spec = `${root}/v2/docs/dataplane.json`;
-  if (params.name !== undefined) {
-    await deps.dataplane.modelMetadata(params.name, params.version); // 404 for an unknown model
-    const model = `/v2/models/${encodeURIComponent(params.name)}` +
-      (params.version === undefined ? "" : `/versions/${encodeURIComponent(params.version)}`);
-    title = `MLServer API: ${params.name}`;
-    spec = `${root}${model}/docs/dataplane.json`;
-  }
-  const html = deps.docs.page({ title, specUrl: spec, assetsUrl: `${root}/v2/docs/assets` });
-  const headers = new Headers(context.options.headers);
-  headers.set("content-type", "text/html; charset=utf-8");
-  return new Response(html, { headers });
-}
-
-/** The OpenAPI document: the whole API, or one model's endpoints. */
-async function docsDocument(context: Context): Promise<Response> {
-  const { deps, params, options } = context;
-  if (deps.docs === undefined) return notFound(context);
-  const rootPath = deps.settings.root_path.replace(/\/+$/, "");
-  if (params.name === undefined) return json(deps.docs.dataplane(rootPath), 200, options);
-  const metadata = await deps.dataplane.modelMetadata(params.name, params.version);
-  return json(
-    deps.docs.model({ ...metadata, name: params.name }, { version: params.version, rootPath }),
-    200,
-    options,
-  );
-}
-
-async function docsAsset(context: Context): Promise<Response> {
-  const asset = await context.deps.docs?.asset(context.params.file as string);
-  if (asset === undefined) return notFound(context);
-  const headers = new Headers(context.options.headers);
-  headers.set("content-type", asset.contentType);
-  headers.set("cache-control", "public, max-age=86400");
-  return new Response(asset.body as Uint8Array<ArrayBuffer>, { headers });
 }
 
 /** Every REST route. Inference comes first: it is the hot path. */

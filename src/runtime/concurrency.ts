@@ -34,7 +34,7 @@ export class ConcurrencyLimitedModel extends ModelWrapper {
     request: InferenceRequest,
     context: PredictContext,
   ): Promise<InferenceResponse> {
-    const wait = this.#limiter.acquire(this.#label, context.signal);
+    const wait = this.#limiter.acquire(this.#label, () => context.signal);
     if (wait !== undefined) {
       await wait;
       context.dequeuedAt = performance.now();

@@ -36,10 +36,11 @@ export class ConcurrencyLimiter {
    *
    * @param what names the model in the 503 message
    * @param signal gives up waiting when aborted: the caller leaves the
-   * queue and the promise rejects with the signal's reason
+   * queue and the promise rejects with the signal's reason (a function is
+   * called only when the caller has to wait: the signal may cost to make)
    * @throws {UnavailableError} when the queue is full
    */
-  acquire(what: string, signal?: AbortSignal): Promise<void> | undefined {
+  acquire(what: string, waitSignal?: AbortSignal | (() => AbortSignal)): Promise<void> | undefined {
     if (this.#running < this.#limit) {
       this.#running++;
       return undefined;
@@ -49,6 +50,8 @@ export class ConcurrencyLimiter {
         `${what} is overloaded: ${this.#running} requests running and ${this.#queue.length} queued`,
       );
     }
+    const signal = typeof waitSignal === "function" ? waitSignal() : waitSignal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<void>((resolve, reject) => {
       const turn = (): void => {
         signal?.removeEventListener("abort", leave);

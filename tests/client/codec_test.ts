@@ -9,11 +9,8 @@ import {
   decodeModelMetadata,
   encodeModelInferRequest,
 } from "../../src/grpc/client_messages.ts";
-import {
-  decodeModelInferRequest,
-  encodeModelInferResponse,
-  encodeModelMetadata,
-} from "../../src/grpc/messages.ts";
+import { decodeModelInferRequest, encodeModelInferResponse } from "../../src/grpc/messages.ts";
+import { encodeModelMetadata } from "../../src/grpc/service_messages.ts";
 import {
   decodeBinaryRequest,
   decodeJsonOnly,

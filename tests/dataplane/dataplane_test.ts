@@ -183,7 +183,7 @@ Deno.test("DataPlane.infer(): a client that leaves while queued frees its place 
   const first = dataplane.infer({ inputs: [] }, { name: "p" });
   await tick();
   const client = new AbortController();
-  const queued = dataplane.infer({ inputs: [] }, { name: "p", signal: client.signal });
+  const queued = dataplane.infer({ inputs: [] }, { name: "p", cancellation: () => client.signal });
   await tick();
   assert.equal(limited.queued, 1);
   client.abort(new DOMException("The connection was closed", "AbortError"));
@@ -209,7 +209,7 @@ Deno.test("DataPlane.infer(): a model that honours the signal stops when the cli
     probe({ name: "p", parameters: { extra: { gate: true, honours_signal: true } } }),
   ]);
   const client = new AbortController();
-  const running = dataplane.infer({ inputs: [] }, { name: "p", signal: client.signal });
+  const running = dataplane.infer({ inputs: [] }, { name: "p", cancellation: () => client.signal });
   await tick();
   client.abort();
   await assert.rejects(running, CancelledError);

@@ -172,7 +172,7 @@ Deno.test("running out of file descriptors stops the listener, not the process",
       lines.some((l) => /HTTP listener on .* stopped: .*Too many open files/.test(l)),
       "logged once",
     );
-    assert.equal(lines.filter((l) => / stopped: /.test(l)).length, 1);
+    assert.equal(lines.filter((l) => / stopped: /.test(l)).length, 1, lines.join("\n"));
   } finally {
     for (const c of conns) c.close();
     server.kill("SIGTERM");

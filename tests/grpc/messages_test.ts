@@ -5,14 +5,13 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { InvalidRequestError, ServerError } from "../../src/errors.ts";
+import { decodeModelInferRequest, encodeModelInferResponse } from "../../src/grpc/messages.ts";
 import {
-  decodeModelInferRequest,
   decodeNameVersion,
-  encodeModelInferResponse,
   encodeModelMetadata,
   encodeRepositoryIndex,
   encodeServerMetadata,
-} from "../../src/grpc/messages.ts";
+} from "../../src/grpc/service_messages.ts";
 import type { InferenceResponse } from "../../src/protocol/types.ts";
 import { packageDefinition } from "../_grpc.ts";
 

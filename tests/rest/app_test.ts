@@ -142,7 +142,7 @@ Deno.test("createRestHandler() hands infer the call context: name, version, sign
   const [{ call, request }] = calls as [Recorded];
   assert.equal(call.name, "m");
   assert.equal(call.version, "2");
-  assert.ok(call.signal instanceof AbortSignal);
+  assert.ok(call.cancellation?.() instanceof AbortSignal, "made only when read");
   assert.equal(call.headers?.()["x-tag"], "t1");
   assert.equal(request.id, undefined, "ids are the data plane's to assign, not the transport's");
 });
