@@ -107,17 +107,17 @@ export class HttpServer {
         logger.error(`Unhandled HTTP error: ${messageOf(err)}`, { err });
         return new Response(JSON.stringify({ error: "Internal server error" }), { status: 500 });
       },
-    }, async (request, info) => {
+    }, (request, info) => {
       // The guard learns which connections are in use from their client ports.
       // Its clock is Date.now(): a millisecond is plenty for timeouts of seconds,
-      // and it costs a fraction of performance.now() on this path.
+      // and it costs a fraction of performance.now() on this path. A callback
+      // on the answer, not an async wrapper: one promise fewer per request.
       const port = info.remoteAddr.port;
       guard.begin(port, Date.now());
-      try {
-        return await handler(request);
-      } finally {
-        guard.end(port, Date.now());
-      }
+      const answer = handler(request);
+      const end = () => guard.end(port, Date.now());
+      answer.then(end, end);
+      return answer;
     });
     server.finished.catch((err) => this.#failed(server, err));
     return server;

@@ -8,11 +8,9 @@
  */
 
 import * as grpc from "@grpc/grpc-js";
-import { fromJSON, loadSync } from "@grpc/proto-loader";
-import { ReflectionService } from "@grpc/reflection";
-import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
 import type { Logger } from "../logging.ts";
-import { PROTO_DESCRIPTOR } from "./proto_descriptor.ts";
+import { HealthService } from "./health.ts";
+import { addReflection } from "./reflection.ts";
 import { type GrpcDeps, inferenceService, modelRepositoryService } from "./service.ts";
 
 /** How to start the gRPC server. */
@@ -32,10 +30,10 @@ const HEALTH_SERVICES = ["", "inference.GRPCInferenceService"];
 /** A listening gRPC server. */
 export class GrpcServer {
   readonly #server: grpc.Server;
-  readonly #health: HealthImplementation;
+  readonly #health: HealthService;
   readonly port: number;
 
-  private constructor(server: grpc.Server, health: HealthImplementation, port: number) {
+  private constructor(server: grpc.Server, health: HealthService, port: number) {
     this.#server = server;
     this.#health = health;
     this.port = port;
@@ -60,15 +58,23 @@ export class GrpcServer {
     for (const service of [inferenceService(options), modelRepositoryService(options)]) {
       server.addService(service.definition, service.implementation);
     }
-    const health = new HealthImplementation(
+    const health = new HealthService(
       Object.fromEntries(HEALTH_SERVICES.map((name) => [name, "NOT_SERVING" as const])),
     );
     health.addToServer(server);
-    const definitions = {
-      ...fromJSON(PROTO_DESCRIPTOR as Parameters<typeof fromJSON>[0], { keepCase: true }),
-      ...loadSync(healthProtoPath, { keepCase: true }),
-    };
-    new ReflectionService(definitions).addToServer(server);
+    // What reflection describes: our protos and the health service's, loaded
+    // with reflection itself on its first call (see reflection.ts).
+    addReflection(server, async () => {
+      const [{ fromJSON, loadSync }, { protoPath }, { PROTO_DESCRIPTOR }] = await Promise.all([
+        import("@grpc/proto-loader"),
+        import("grpc-health-check"),
+        import("./proto_descriptor.ts"),
+      ]);
+      return {
+        ...fromJSON(PROTO_DESCRIPTOR as Parameters<typeof fromJSON>[0], { keepCase: true }),
+        ...loadSync(protoPath, { keepCase: true }),
+      };
+    });
     const address = `${
       options.host.includes(":") ? `[${options.host}]` : options.host
     }:${options.port}`;

@@ -478,6 +478,60 @@ Deno.test("grpc.health.v1.Health follows readiness", async () => {
   }
 });
 
+Deno.test("grpc.health.v1.Health: Watch hears each change, List lists, unknown services", async () => {
+  await using dir = await withTmpDir();
+  await using srv = await startServer(dir.path); // no model: not ready
+  const port = srv.server.grpcPort;
+  // deno-lint-ignore no-explicit-any
+  const pkg = grpc.loadPackageDefinition(loadSync(healthProtoPath, LOADER_OPTIONS)) as any;
+  const health = new pkg.grpc.health.v1.Health(
+    `127.0.0.1:${port}`,
+    grpc.credentials.createInsecure(),
+  );
+  try {
+    const heard: string[] = [];
+    const watch = health.Watch({ service: "inference.GRPCInferenceService" });
+    const unknown = health.Watch({ service: "nobody" });
+    const unknownHeard = new Promise<string>((resolve) =>
+      unknown.once("data", (m: { status: string }) => resolve(m.status))
+    );
+    unknown.on("error", () => {});
+    const serving = new Promise<void>((resolve) => {
+      watch.on("data", (message: { status: string }) => {
+        heard.push(message.status);
+        if (message.status === "SERVING") resolve();
+      });
+    });
+    watch.on("error", () => {});
+    assert.equal(await unknownHeard, "SERVICE_UNKNOWN");
+    await writeModel(dir.path, "echo", { implementation: RUNTIMES.echo });
+    await srv.server.repositoryHandlers.load("echo");
+    await serving;
+    assert.deepEqual(heard, ["NOT_SERVING", "SERVING"]);
+    watch.cancel();
+    unknown.cancel();
+
+    const listed = await call(health, "List", {});
+    assert.deepEqual(
+      Object.fromEntries(
+        Object.entries(listed.response.statuses as Record<string, { status: string }>)
+          .map(([name, { status }]) => [name, status]),
+      ),
+      { "": "SERVING", "inference.GRPCInferenceService": "SERVING" },
+    );
+    const missing = await call(health, "Check", { service: "nobody" });
+    assert.equal(missing.error?.code, grpc.status.NOT_FOUND);
+    const malformed = await callRaw(
+      port,
+      "/grpc.health.v1.Health/Check",
+      new Uint8Array([0x0a, 5]),
+    );
+    assert.equal(malformed.error?.code, grpc.status.INVALID_ARGUMENT);
+  } finally {
+    health.close();
+  }
+});
+
 Deno.test("server reflection lists the services and describes them", async () => {
   await using dir = await withTmpDir();
   await using srv = await startServer(dir.path);
@@ -485,10 +539,10 @@ Deno.test("server reflection lists the services and describes them", async () =>
     `127.0.0.1:${srv.server.grpcPort}`,
     grpc.credentials.createInsecure(),
   );
-  const ask = (request: Uint8Array) =>
+  const ask = (request: Uint8Array, version = "v1") =>
     new Promise<Uint8Array>((resolve, reject) => {
       const stream = client.makeBidiStreamRequest(
-        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+        `/grpc.reflection.${version}.ServerReflection/ServerReflectionInfo`,
         (v: Uint8Array) => Buffer.from(v),
         (v: Buffer) => new Uint8Array(v),
       );
@@ -532,6 +586,9 @@ Deno.test("server reflection lists the services and describes them", async () =>
     const described = await ask(new Uint8Array([0x22, symbol.length, ...symbol]));
     const text = new TextDecoder("latin1").decode(described);
     assert.ok(text.includes("ModelInfer") && text.includes("raw_input_contents"));
+    // Older tools ask v1alpha; it answers from the same index.
+    const alpha = await ask(new Uint8Array([0x22, symbol.length, ...symbol]), "v1alpha");
+    assert.ok(new TextDecoder("latin1").decode(alpha).includes("raw_input_contents"));
   } finally {
     client.close();
   }
