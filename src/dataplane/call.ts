@@ -169,12 +169,25 @@ export class CallScope {
    * caused by the call's signal becomes that abort's `ServerError` (a client
    * that left is a `CancelledError`, not a fault). `running` goes on (and
    * is awaited by whoever holds it); only the caller stops waiting.
+   *
+   * @param settled called once `running` settles, however the race ended
+   *   (the data plane releases the model there: one pair of callbacks on
+   *   `running` per call, not two)
    */
-  race<T>(running: Promise<T>): Promise<T> {
-    if (this.#ended !== undefined) return Promise.reject(this.#ended);
+  race<T>(running: Promise<T>, settled?: () => void): Promise<T> {
+    if (this.#ended !== undefined) {
+      if (settled !== undefined) running.then(settled, settled);
+      return Promise.reject(this.#ended);
+    }
     return new Promise<T>((resolve, reject) => {
       this.#reject = reject;
-      running.then(resolve, (err) => reject(this.aborted ?? err));
+      running.then((value) => {
+        settled?.();
+        resolve(value);
+      }, (err) => {
+        settled?.();
+        reject(this.aborted ?? err);
+      });
     });
   }
 

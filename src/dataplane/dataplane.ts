@@ -129,14 +129,19 @@ export class DataPlane {
       model.name,
       this.#running,
     );
-    const running = settle(() => model.predict(request, context));
-    // The instance stays in use until the prediction really ends, so an
-    // unload never pulls the model out from under a call whose client was
-    // already answered (timed out, or gone).
-    running.then(() => handle.release(), () => handle.release());
+    let running: Promise<InferenceResponse>;
+    try {
+      running = Promise.resolve(model.predict(request, context));
+    } catch (err) {
+      running = Promise.reject(err);
+    }
     let ok = false;
     try {
-      const response = finish(await context.race(running), request, call.name, model);
+      // The instance stays in use until the prediction really ends, so an
+      // unload never pulls the model out from under a call whose client was
+      // already answered (timed out, or gone).
+      const answer = await context.race(running, handle.release);
+      const response = finish(answer, request, call.name, model);
       ok = true;
       return response;
     } catch (err) {
@@ -264,15 +269,6 @@ function prepare(request: InferenceRequest, call: CallContext): void {
 function attachHeaders(request: InferenceRequest, call: CallContext): void {
   if (call.headers !== undefined) {
     request.parameters = withLazyHeaders(request.parameters, call.headers);
-  }
-}
-
-/** Calls runtime code, turning a synchronous throw or a plain value into a promise. */
-function settle<T>(call: () => Promise<T> | T): Promise<T> {
-  try {
-    return Promise.resolve(call());
-  } catch (err) {
-    return Promise.reject(err);
   }
 }
 

@@ -57,6 +57,20 @@ interface GrpcRecord {
   readonly handled: Map<string, { n: number }>;
 }
 
+/** HTTP's methods, as `method` labels; any other token a client sends is "OTHER". */
+const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"] as const;
+
+/**
+ * A request's method as its label: one of `METHODS`, found with `===`, so
+ * the maps below are keyed by constant strings whose hashes V8 keeps (each
+ * request's method is a new string, hashed anew by a lookup), and clients
+ * inventing methods cannot add series without bound.
+ */
+function methodLabel(method: string): string {
+  for (const known of METHODS) if (known === method) return known;
+  return "OTHER";
+}
+
 /** MLServer's metrics, Triton's statistics and custom metrics, in one registry. */
 export class PrometheusMetrics implements MetricsRecorder {
   /** The registry the exposition is read from. */
@@ -192,10 +206,11 @@ export class PrometheusMetrics implements MetricsRecorder {
   }
 
   restStarted(method: string): void {
-    this.#inProgress(method).n++;
+    this.#inProgress(methodLabel(method)).n++;
   }
 
-  restFinished(method: string, path: string, status: number, seconds: number): void {
+  restFinished(requestMethod: string, path: string, status: number, seconds: number): void {
+    const method = methodLabel(requestMethod);
     this.#inProgress(method).n--;
     // Nested maps on the route template (a constant string), the method and
     // the status (a small integer): cheap keys, where one concatenated key

@@ -27,15 +27,15 @@ export class ModelHandle {
     this.#inflight++;
   }
 
-  /** Marks one request as finished. */
-  release(): void {
+  /** Marks one request as finished (a bound function: it is handed around as a callback). */
+  readonly release = (): void => {
     this.#inflight--;
     if (this.#inflight === 0) {
       const waiters = this.#waiters;
       this.#waiters = [];
       for (const wake of waiters) wake();
     }
-  }
+  };
 
   /**
    * Resolves true once no request is running, or false when `timeoutMs`

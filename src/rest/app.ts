@@ -22,8 +22,12 @@ interface Routed {
   paths: readonly [plain: string, versioned: string];
 }
 
-/** Paths MLServer leaves out of the request metrics (and we out of the access log). */
-const UNMEASURED = new Set(["/v2/health/live", "/v2/health/ready"]);
+/**
+ * Paths MLServer leaves out of the request metrics (and we out of the access
+ * log). Compared with `===`: a Set lookup would hash each request's new path string.
+ */
+const LIVE = "/v2/health/live";
+const READY = "/v2/health/ready";
 
 /**
  * Builds the REST API handler.
@@ -49,83 +53,93 @@ export function createRestHandler(deps: RestDeps): RestHandler {
   const metrics = deps.metrics?.transport === true ? deps.metrics : undefined;
   const { tracer, exposition } = deps;
 
-  /** Answers one request, noting in `measured` what it matched. */
-  const serve = async (
+  /**
+   * The route's answer, noting in `seen` what it matched. Not async: the one
+   * async function per request is the handler below (each layer of them
+   * costs a promise and a suspended frame on every request).
+   */
+  const answer = (
     request: Request,
     path: string,
-    measured: Measured,
-  ): Promise<Response> => {
-    const options: ResponseOptions = {
-      gzip: deps.settings.gzip_enabled && acceptsGzip(request.headers.get("accept-encoding")),
-      headers: cors?.responseHeaders(request),
-    };
-    try {
-      if (cors?.isPreflight(request)) return cors.preflight(request);
-      if (exposition !== undefined && path === exposition.path && request.method === "GET") {
-        measured.route = path;
-        return new Response(await exposition.scrape(), {
-          headers: { "content-type": exposition.contentType },
-        });
-      }
-      const match = router.match(request.method, path);
-      if (match.kind === "not-found") {
-        return json({ error: `Not found: ${request.method} ${clip(path)}` }, 404, options);
-      }
-      if (match.kind === "method-not-allowed") {
-        const headers = new Headers(options.headers);
-        headers.set("allow", match.allowed.join(", "));
-        return json(
-          { error: `Method ${request.method} not allowed on ${path}` },
-          405,
-          { ...options, headers },
-        );
-      }
-      const { handle, paths } = match.handler;
-      measured.route = match.params.version === undefined ? paths[0] : paths[1];
-      measured.context = {
-        request,
-        params: match.params,
-        deps,
-        options,
-        log,
-        receivedAt: measured.startedAt,
-        span: measured.span,
-      };
-      return await handle(measured.context);
-    } catch (err) {
-      if (err instanceof URIError) {
-        return json({ error: `Malformed URL: ${clip(request.url)}` }, 400, options);
-      }
-      logFailure(log, `${request.method} ${request.url}`, err);
-      measured.span?.fail(err instanceof Error ? err.message : String(err));
-      return errorResponse(err, options);
+    seen: Seen,
+    options: ResponseOptions,
+  ): Response | Promise<Response> => {
+    if (cors?.isPreflight(request)) return cors.preflight(request);
+    if (exposition !== undefined && path === exposition.path && request.method === "GET") {
+      seen.route = path;
+      return exposition.scrape().then((text) =>
+        new Response(text, { headers: { "content-type": exposition.contentType } })
+      );
     }
+    const match = router.match(request.method, path);
+    if (match.kind === "not-found") {
+      return json({ error: `Not found: ${request.method} ${clip(path)}` }, 404, options);
+    }
+    if (match.kind === "method-not-allowed") {
+      const headers = new Headers(options.headers);
+      headers.set("allow", match.allowed.join(", "));
+      return json(
+        { error: `Method ${request.method} not allowed on ${path}` },
+        405,
+        { ...options, headers },
+      );
+    }
+    const { handle, paths } = match.handler;
+    seen.route = match.params.version === undefined ? paths[0] : paths[1];
+    seen.context = {
+      request,
+      params: match.params,
+      deps,
+      options,
+      log,
+      receivedAt: seen.startedAt,
+      span: seen.span,
+    };
+    return handle(seen.context);
+  };
+
+  /** The one catch site: an error becomes its response (and a fault is logged). */
+  const failure = (request: Request, err: unknown, seen: Seen, options: ResponseOptions) => {
+    if (err instanceof URIError) {
+      return json({ error: `Malformed URL: ${clip(request.url)}` }, 400, options);
+    }
+    logFailure(log, `${request.method} ${request.url}`, err);
+    seen.span?.fail(err instanceof Error ? err.message : String(err));
+    return errorResponse(err, options);
   };
 
   return async (request: Request): Promise<Response> => {
     const path = routePath(pathOf(request.url), rootPath);
     const logged = access.enabled("debug");
-    if (metrics === undefined && tracer === undefined && !logged) {
-      return await serve(request, path, { startedAt: 0, route: "" });
-    }
+    const measured = (metrics !== undefined || tracer !== undefined || logged) &&
+      path !== LIVE && path !== READY && path !== exposition?.path;
     const method = request.method;
-    const skipped = UNMEASURED.has(path) || path === exposition?.path;
-    const startedAt = performance.now();
-    const measured: Measured = { startedAt, route: "" };
-    if (tracer !== undefined && !skipped) {
-      measured.span = tracer.server(method, {
-        traceparent: request.headers.get("traceparent") ?? undefined,
-        tracestate: request.headers.get("tracestate") ?? undefined,
-      }, { "http.request.method": method, "url.path": path });
+    const startedAt = measured ? performance.now() : 0;
+    const seen: Seen = { startedAt, route: "", span: undefined, context: undefined };
+    if (measured) {
+      if (tracer !== undefined) {
+        seen.span = tracer.server(method, {
+          traceparent: request.headers.get("traceparent") ?? undefined,
+          tracestate: request.headers.get("tracestate") ?? undefined,
+        }, { "http.request.method": method, "url.path": path });
+      }
+      metrics?.restStarted(method);
     }
-    if (metrics !== undefined && !skipped) metrics.restStarted(method);
-    const response = await serve(request, path, measured);
-    const route = measured.route === "" ? "unmatched" : measured.route;
-    const finishedAt = measured.context?.finishedAt ?? performance.now();
-    if (metrics !== undefined && !skipped) {
-      metrics.restFinished(method, route, response.status, (finishedAt - startedAt) / 1000);
+    const options: ResponseOptions = {
+      gzip: deps.settings.gzip_enabled && acceptsGzip(request.headers.get("accept-encoding")),
+      headers: cors?.responseHeaders(request),
+    };
+    let response: Response;
+    try {
+      response = await answer(request, path, seen, options);
+    } catch (err) {
+      response = failure(request, err, seen, options);
     }
-    const span = measured.span;
+    if (!measured) return response;
+    const route = seen.route === "" ? "unmatched" : seen.route;
+    const finishedAt = seen.context?.finishedAt ?? performance.now();
+    metrics?.restFinished(method, route, response.status, (finishedAt - startedAt) / 1000);
+    const span = seen.span;
     if (span !== undefined) {
       span.rename(`${method} ${route}`);
       span.set("http.route", route);
@@ -133,21 +147,21 @@ export function createRestHandler(deps: RestDeps): RestHandler {
       if (response.status >= 500) span.fail(`HTTP ${response.status}`);
       span.end();
     }
-    if (logged && !skipped) {
+    if (logged) {
       const ms = (finishedAt - startedAt).toFixed(2);
-      const id = measured.context?.requestId ?? "-";
+      const id = seen.context?.requestId ?? "-";
       access.debug(`${method} ${path} ${response.status} ${ms}ms id=${id}`);
     }
     return response;
   };
 }
 
-/** What the measuring wrapper learns while a request is served. */
-interface Measured {
+/** What the handler learns while a request is served. */
+interface Seen {
   readonly startedAt: number;
   route: string;
-  span?: TraceSpan;
-  context?: Context;
+  span: TraceSpan | undefined;
+  context: Context | undefined;
 }
 
 /**

@@ -107,3 +107,23 @@ Deno.test("PrometheusMetrics transport metrics: REST and gRPC series by their la
   assert.equal(sampleValue(samples, "grpc_server_msg_received_total", rpc), 1);
   assert.equal(sampleValue(samples, "grpc_server_handled_total", { ...rpc, grpc_code: "OK" }), 1);
 });
+
+Deno.test("PrometheusMetrics: a method HTTP does not define is labelled OTHER, however many there are", async () => {
+  const metrics = new PrometheusMetrics({ processMetrics: false });
+  // Each request's method is a fresh string, as Deno.serve gives it.
+  const fresh = (method: string) => [...method].join("");
+  for (let i = 0; i < 100; i++) {
+    const method = `X${i}`;
+    metrics.restStarted(method);
+    metrics.restFinished(method, "unmatched", 405, 0.001);
+  }
+  metrics.restStarted(fresh("GET"));
+  metrics.restFinished(fresh("GET"), "/v2/health/live", 200, 0.001);
+  const samples = parseExposition(await metrics.scrape());
+  const total = samples.filter((s) => s.name === "rest_server_requests_total");
+  assert.deepEqual(total.map((s) => [s.labels.method, s.value]).sort(), [["GET", 1], [
+    "OTHER",
+    100,
+  ]]);
+  assert.equal(sampleValue(samples, "rest_server_requests_in_progress", { method: "OTHER" }), 0);
+});
