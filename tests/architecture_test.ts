@@ -49,10 +49,11 @@ const TABLE: Readonly<Record<string, Rule>> = {
   // metrics/; the other two are its neighbours): the recorder's
   // implementation reads only model types and the custom-metric sink type,
   // the tracer implements the recorder's Tracer, the docs read protocol
-  // types. server.ts wires all three in.
+  // types (and its datatype list). server.ts wires all three in.
   metrics: { values: [], types: ["runtime"] },
   tracing: { values: [], types: ["metrics/recorder.ts"] },
-  docs: { values: [], types: ["protocol"] },
+  // The docs also name the protocol's datatypes, from the one list of them.
+  docs: { values: ["protocol/datatypes.ts"], types: ["protocol"] },
 };
 
 /**

@@ -6,24 +6,23 @@
  * @module
  */
 
-const DATATYPES = [
-  "BOOL",
-  "UINT8",
-  "UINT16",
-  "UINT32",
-  "UINT64",
-  "INT8",
-  "INT16",
-  "INT32",
-  "INT64",
-  "FP16",
-  "FP32",
-  "FP64",
-  "BYTES",
-];
+import { DATATYPES } from "../protocol/datatypes.ts";
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const duration = ref("StatisticDuration");
+
+/** A request's input and a response's output have the same JSON shape. */
+const TENSOR = {
+  type: "object",
+  required: ["name", "shape", "datatype", "data"],
+  properties: {
+    name: { type: "string" },
+    shape: { type: "array", items: { type: "integer" } },
+    datatype: ref("Datatype"),
+    parameters: ref("Parameters"),
+    data: ref("TensorData"),
+  },
+};
 
 /** Schemas shared by the whole and the per-model documents. */
 export const COMPONENTS: Readonly<Record<string, unknown>> = Object.freeze({
@@ -40,17 +39,7 @@ export const COMPONENTS: Readonly<Record<string, unknown>> = Object.freeze({
       type: "array",
       items: {},
     },
-    RequestInput: {
-      type: "object",
-      required: ["name", "shape", "datatype", "data"],
-      properties: {
-        name: { type: "string" },
-        shape: { type: "array", items: { type: "integer" } },
-        datatype: ref("Datatype"),
-        parameters: ref("Parameters"),
-        data: ref("TensorData"),
-      },
-    },
+    RequestInput: TENSOR,
     RequestOutput: {
       type: "object",
       required: ["name"],
@@ -66,17 +55,7 @@ export const COMPONENTS: Readonly<Record<string, unknown>> = Object.freeze({
         outputs: { type: "array", items: ref("RequestOutput") },
       },
     },
-    ResponseOutput: {
-      type: "object",
-      required: ["name", "shape", "datatype", "data"],
-      properties: {
-        name: { type: "string" },
-        shape: { type: "array", items: { type: "integer" } },
-        datatype: ref("Datatype"),
-        parameters: ref("Parameters"),
-        data: ref("TensorData"),
-      },
-    },
+    ResponseOutput: TENSOR,
     InferenceResponse: {
       type: "object",
       required: ["model_name", "outputs"],

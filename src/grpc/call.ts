@@ -124,6 +124,29 @@ export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+const identity = (value: Buffer): Buffer => value;
+
+/**
+ * A method whose messages grpc-js hands over as they are on the wire: every
+ * service of ours decodes and encodes them with `wire.ts` itself.
+ */
+export function rawMethod(
+  service: string,
+  name: string,
+  streams: { request: boolean; response: boolean },
+): grpc.MethodDefinition<Buffer, Buffer> {
+  return {
+    path: `/${service}/${name}`,
+    requestStream: streams.request,
+    responseStream: streams.response,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+    originalName: name,
+  };
+}
+
 /** Maps a handler's error to a status, logging the stack of server faults once. */
 export function statusFor(err: unknown, rpc: string, log: Logger): grpc.ServiceError {
   if (isServerFault(err)) log.error(`${rpc} failed: ${messageOf(err)}`, { err });

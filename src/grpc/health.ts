@@ -11,7 +11,7 @@
 
 import * as grpc from "@grpc/grpc-js";
 import type { Buffer } from "node:buffer";
-import { asBuffer } from "./call.ts";
+import { asBuffer, rawMethod } from "./call.ts";
 import { ProtoEncoder, ProtoReader, WIRE } from "./wire.ts";
 
 /** `HealthCheckResponse.ServingStatus`. */
@@ -25,21 +25,7 @@ const STATUS_NUMBER: Record<ServingStatus, number> = {
 };
 
 const HEALTH = "grpc.health.v1.Health";
-
-const identity = (value: Buffer): Buffer => value;
-
-function method(name: string, responseStream: boolean): grpc.MethodDefinition<Buffer, Buffer> {
-  return {
-    path: `/${HEALTH}/${name}`,
-    requestStream: false,
-    responseStream,
-    requestSerialize: identity,
-    requestDeserialize: identity,
-    responseSerialize: identity,
-    responseDeserialize: identity,
-    originalName: name,
-  };
-}
+const UNARY = { request: false, response: false };
 
 /** `HealthCheckResponse { status = 1 }`. */
 function statusMessage(status: ServingStatus): ProtoEncoder {
@@ -87,9 +73,9 @@ export class HealthService {
   /** Adds the service to a gRPC server. */
   addToServer(server: Pick<grpc.Server, "addService">): void {
     server.addService({
-      Check: method("Check", false),
-      Watch: method("Watch", true),
-      List: method("List", false),
+      Check: rawMethod(HEALTH, "Check", UNARY),
+      Watch: rawMethod(HEALTH, "Watch", { request: false, response: true }),
+      List: rawMethod(HEALTH, "List", UNARY),
     }, {
       Check: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
         const service = serviceOf(call.request);

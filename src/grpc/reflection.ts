@@ -17,6 +17,7 @@ import type { PackageDefinition } from "@grpc/proto-loader";
 import type { Buffer } from "node:buffer";
 import { EventEmitter } from "node:events";
 import { messageOf } from "../errors.ts";
+import { rawMethod } from "./call.ts";
 
 type StreamHandler = (call: grpc.ServerDuplexStream<unknown, unknown>) => void;
 
@@ -28,7 +29,6 @@ interface Loaded {
 
 const VERSIONS = ["v1", "v1alpha"];
 const METHOD = "ServerReflectionInfo";
-const identity = (value: Buffer): Buffer => value;
 
 /**
  * Registers reflection on `server`; `definitions` (what reflection
@@ -45,17 +45,11 @@ export function addReflection(
       throw err;
     });
   for (const version of VERSIONS) {
-    const path = `/grpc.reflection.${version}.ServerReflection/${METHOD}`;
-    const definition: grpc.MethodDefinition<Buffer, Buffer> = {
-      path,
-      requestStream: true,
-      responseStream: true,
-      requestSerialize: identity,
-      requestDeserialize: identity,
-      responseSerialize: identity,
-      responseDeserialize: identity,
-      originalName: METHOD,
-    };
+    const definition = rawMethod(`grpc.reflection.${version}.ServerReflection`, METHOD, {
+      request: true,
+      response: true,
+    });
+    const path = definition.path;
     server.addService({ [METHOD]: definition }, {
       [METHOD]: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
         loaded().then((methods) => {

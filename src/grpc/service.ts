@@ -20,6 +20,7 @@ import {
   type CallObserver,
   cancellationOf,
   modelNameOf,
+  rawMethod,
   trailerOf,
   unary,
   type UnaryHandler,
@@ -52,25 +53,6 @@ export interface GrpcDeps {
 export interface GrpcService {
   definition: grpc.ServiceDefinition;
   implementation: grpc.UntypedServiceImplementation;
-}
-
-const identity = (value: Buffer): Buffer => value;
-
-function method(
-  service: string,
-  name: string,
-  stream: boolean,
-): grpc.MethodDefinition<Buffer, Buffer> {
-  return {
-    path: `/${service}/${name}`,
-    requestStream: stream,
-    responseStream: stream,
-    requestSerialize: identity,
-    requestDeserialize: identity,
-    responseSerialize: identity,
-    responseDeserialize: identity,
-    originalName: name,
-  };
 }
 
 /** The data-plane RPCs of `inference.GRPCInferenceService`, by name. */
@@ -151,7 +133,7 @@ function unaryMethods(
   const definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
   const implementation: grpc.UntypedServiceImplementation = {};
   for (const [rpc, handler] of Object.entries(handlers)) {
-    definition[rpc] = method(name, rpc, false);
+    definition[rpc] = rawMethod(name, rpc, { request: false, response: false });
     implementation[rpc] = unary(rpc, handler, options.log, options.observer);
   }
   return { definition, implementation };
@@ -177,7 +159,10 @@ export function inferenceService(deps: GrpcDeps): GrpcService {
     ...repositoryHandlers(repository),
   };
   const { definition, implementation } = unaryMethods(name, handlers, { log, observer });
-  definition.ModelStreamInfer = method(name, "ModelStreamInfer", true);
+  definition.ModelStreamInfer = rawMethod(name, "ModelStreamInfer", {
+    request: true,
+    response: true,
+  });
   implementation.ModelStreamInfer = streamInfer(dataplane, { log, observer });
   return { definition: definition as grpc.ServiceDefinition, implementation };
 }
