@@ -23,7 +23,8 @@
  * @module
  */
 
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { delimiter, dirname, join, resolve } from "node:path";
+import { localModelPath } from "../runtime/model_uri.ts";
 import type { ModelRepository } from "../repository/repository.ts";
 import { parseSocketTable } from "../rest/connection_guard.ts";
 import type { ServerSettings } from "../settings/server_settings.ts";
@@ -103,14 +104,14 @@ export function planLaunch(inputs: LaunchInputs): LaunchPlan {
     cwd,
     inputs.denoDir,
   ]);
-  for (const folder of (env.MLSERVER_MODULE_PATH ?? "").split(":")) {
+  // Read as the server reads it (settings/load.ts): any case, the platform's delimiter.
+  for (const folder of (envValue(env, "MLSERVER_MODULE_PATH") ?? "").split(delimiter)) {
     if (folder !== "") reads.add(resolve(cwd, folder));
   }
   for (const uri of inputs.modelUris) reads.add(uri);
   const modelUri = envValue(env, "MLSERVER_MODEL_URI");
-  if (modelUri !== undefined && !/^[a-z][a-z0-9+.-]*:\/\//i.test(modelUri)) {
-    reads.add(isAbsolute(modelUri) ? modelUri : resolve(cwd, modelUri));
-  }
+  const modelPath = modelUri === undefined ? undefined : localModelPath(modelUri, cwd);
+  if (modelPath !== undefined) reads.add(modelPath);
   const grants = new Grants();
   grants.add("sys", ["uid"]);
   // The child's environment is already filtered: it may read all of it.
@@ -163,8 +164,22 @@ export function listenAddresses(settings: ServerSettings): string[] {
   const addresses = [at(settings.http_port), at(settings.grpc_port)];
   if (settings.metrics_endpoint !== null) addresses.push(at(settings.metrics_port));
   const tracing = settings.tracing_server;
-  if (tracing !== null && tracing !== "") addresses.push(tracing.replace(/^[a-z]+:\/\//i, ""));
+  if (tracing !== null && tracing !== "") addresses.push(endpointHost(tracing));
   return [...new Set(addresses)];
+}
+
+/**
+ * The `host:port` an OTLP endpoint names, read as the tracer reads it (a URL,
+ * `http://` when it has no scheme), so `http://collector:4317/` grants
+ * `collector:4317`.
+ */
+function endpointHost(endpoint: string): string {
+  const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `http://${endpoint}`;
+  try {
+    return new URL(url).host;
+  } catch {
+    return endpoint; // the tracer refuses it too; Deno names the bad flag
+  }
 }
 
 /** Deno's cache folder: `DENO_DIR`, else `$XDG_CACHE_HOME/deno`, else `~/.cache/deno`. */
@@ -205,12 +220,13 @@ export async function scanModels(
     if (!entry.ok) continue;
     const { implementation, parameters, _source } = entry.settings;
     const given = parameters.uri;
-    const local = given !== undefined && !/^[a-z][a-z0-9+.-]*:\/\//i.test(given);
-    // A relative uri is relative to its settings file, as getModelUri resolves it.
-    const uri = !local || _source === undefined ? given : resolve(dirname(_source), given);
-    if (local && uri !== undefined) uris.push(uri);
+    // Resolved as getModelUri resolves it: relative to its settings file, `file:` as a path.
+    const uri = given === undefined || given === ""
+      ? undefined
+      : localModelPath(given, _source === undefined ? undefined : dirname(_source));
+    if (uri !== undefined) uris.push(uri);
     if (implementation.startsWith("mlserver_onnx.")) onnx = true;
-    if (implementation === "mlserver_sklearn.SKLearnModel" && local && uri !== undefined) {
+    if (implementation === "mlserver_sklearn.SKLearnModel" && uri !== undefined) {
       if (uri.endsWith(".onnx") || await exists(join(uri, "model.onnx"))) onnx = true;
     }
   }

@@ -79,7 +79,7 @@ export function createRestHandler(deps: RestDeps): RestHandler {
       const headers = new Headers(options.headers);
       headers.set("allow", match.allowed.join(", "));
       return json(
-        { error: `Method ${request.method} not allowed on ${path}` },
+        { error: `Method ${clip(request.method)} not allowed on ${clip(path)}` },
         405,
         { ...options, headers },
       );

@@ -58,13 +58,9 @@ export async function getModelUri(
 ): Promise<string> {
   const uri = settings.parameters?.uri;
   if (uri === undefined || uri === "") throw new InvalidModelUriError(settings.name);
-  const scheme = SCHEME.exec(uri)?.[1]?.toLowerCase();
-  if (scheme !== undefined && scheme !== "file") return uri;
-  let path = scheme === "file" ? fileURLToPath(uri) : uri;
-  if (!isAbsolute(path)) {
-    path = settings._source === undefined ? resolve(path) : join(dirname(settings._source), path);
-  }
-  path = resolve(path);
+  const base = settings._source === undefined ? undefined : dirname(settings._source);
+  const path = localModelPath(uri, base);
+  if (path === undefined) return uri;
   const info = await statOrUndefined(path);
   if (info?.isFile) return path;
   if (info?.isDirectory) {
@@ -75,6 +71,20 @@ export async function getModelUri(
     return path;
   }
   throw new InvalidModelUriError(settings.name, path);
+}
+
+/**
+ * The local path a model uri names: a plain or `file:` path, a relative one
+ * resolved against `base` (the settings file's folder; else the working
+ * folder). Undefined for another scheme (`s3://`, `https://`), which
+ * storage initializers fetch. The launcher grants read on the same paths.
+ */
+export function localModelPath(uri: string, base?: string): string | undefined {
+  const scheme = SCHEME.exec(uri)?.[1]?.toLowerCase();
+  if (scheme !== undefined && scheme !== "file") return undefined;
+  const path = scheme === "file" ? fileURLToPath(uri) : uri;
+  if (isAbsolute(path)) return resolve(path);
+  return base === undefined ? resolve(path) : resolve(join(base, path));
 }
 
 async function statOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {

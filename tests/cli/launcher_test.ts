@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import {
   LAUNCHED,
   listenAddresses,
@@ -104,6 +104,24 @@ Deno.test("listenAddresses() names each listener, the host alone for port 0, and
     ["0.0.0.0:8080", "0.0.0.0:8081", "otel:4317"],
   );
   assert.deepEqual(listenAddresses(settings({ host: "::1" })).at(0), "[::1]:8080");
+  // An endpoint written as a URL grants its host and port, as the tracer reads it.
+  assert.equal(
+    listenAddresses(settings({ tracing_server: "http://collector:4317/" })).at(-1),
+    "collector:4317",
+  );
+});
+
+Deno.test("planLaunch() reads MLSERVER_MODULE_PATH and MLSERVER_MODEL_URI as the server does", () => {
+  const { permissions } = plan([], {
+    env: {
+      mlserver_module_path: ["/opt/a", "/opt/b"].join(delimiter),
+      MLSERVER_MODEL_URI: "file:///mnt/models/model.bst",
+    },
+  });
+  const reads = flag(permissions, "read")!.slice("--allow-read=".length).split(",");
+  for (const path of ["/opt/a", "/opt/b", "/mnt/models/model.bst"]) {
+    assert.ok(reads.includes(path), `${path} in ${reads}`);
+  }
 });
 
 Deno.test("scanModels() resolves relative uris against their settings file and spots ONNX models", async () => {
@@ -117,6 +135,10 @@ Deno.test("scanModels() resolves relative uris against their settings file and s
     implementation: "mlserver_sklearn.SKLearnModel",
   });
   await Deno.writeTextFile(join(onnx, "model.onnx"), "");
+  await writeModel(models, "file-url", {
+    implementation: "mlserver_xgboost.XGBoostModel",
+    parameters: { uri: "file:///mnt/data/model.json" },
+  });
   await writeModel(models, "remote", {
     implementation: "mlserver_xgboost.XGBoostModel",
     parameters: { uri: "s3://bucket/model.json" },
@@ -129,5 +151,9 @@ Deno.test("scanModels() resolves relative uris against their settings file and s
   const { uris, onnx: hasOnnx } = await scanModels(repository);
   assert.ok(uris.includes(join(dir.path, "shared", "iris.json")), JSON.stringify(uris));
   assert.ok(!uris.some((u) => u.startsWith("s3:")), "remote uris need no read grant");
+  assert.ok(
+    uris.includes("/mnt/data/model.json"),
+    "a file: uri is a local path, as getModelUri reads it",
+  );
   assert.equal(hasOnnx, true, "a scikit-learn folder holding model.onnx");
 });

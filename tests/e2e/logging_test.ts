@@ -43,11 +43,14 @@ Deno.test("mlserver start: debug access lines, every line JSON with use_structur
     debug: true,
     use_structured_logging: true,
     logging_settings: "logging.json",
+    // MLServer's files carry keys we do not read: each is a DEBUG line, written before the logger exists.
+    not_a_setting: true,
   });
   // A relative path resolves against the working folder, as MLServer's does.
   await Deno.writeTextFile(
     join(dir.path, "logging.json"),
-    JSON.stringify({ version: 1, loggers: { "mlserver.grpc": { level: "ERROR" } } }),
+    // The REST logger writes a DEBUG line for the 404 below unless its level says otherwise.
+    JSON.stringify({ version: 1, loggers: { "mlserver.rest": { level: "ERROR" } } }),
   );
   const server = await startCli([dir.path], { cwd: dir.path });
   try {
@@ -76,9 +79,13 @@ Deno.test("mlserver start: debug access lines, every line JSON with use_structur
     access[2],
     /^inference\.GRPCInferenceService\/ModelInfer OK \d+\.\d+ms id=grpc-id-1$/,
   );
-  assert.ok(records.every((r) => r.name !== "mlserver.grpc" || r.level === "ERROR"));
+  assert.deepEqual(records.filter((r) => r.name === "mlserver.rest"), []);
   // The settings' own debug lines (read before the logger existed) are JSON too.
-  assert.ok(records.some((r) => r.level === "DEBUG" && r.name !== "mlserver.access"));
+  assert.ok(
+    records.some((r) =>
+      r.level === "DEBUG" && /Ignoring unknown key 'not_a_setting'/.test(r.message)
+    ),
+  );
 });
 
 Deno.test("mlserver start: an inline logging_settings with a JSON formatter and a quiet access logger", async () => {
@@ -99,6 +106,13 @@ Deno.test("mlserver start: an inline logging_settings with a JSON formatter and 
   }
   const records = server.lines.map((line) => JSON.parse(line));
   assert.equal(records.filter((r) => r.name === "mlserver.access").length, 0);
+  // Loggers the settings do not name keep the server's level (what the file above silences).
+  assert.ok(
+    records.some((r) =>
+      r.name === "mlserver.rest" && r.level === "DEBUG" && /ghost/.test(r.message)
+    ),
+    JSON.stringify(records.filter((r) => r.name === "mlserver.rest")),
+  );
   assert.ok(records.some((r) => /HTTP server running/.test(r.message)));
 });
 

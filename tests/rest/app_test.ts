@@ -254,3 +254,20 @@ Deno.test("SSE: a non-ServerError mid-stream is logged once with its stack", asy
   assert.match(errors[0]!, /mid-stream failed: TypeError: broke after one\n.*TypeError/);
   assert.match(errors[0]!, /\n\s+at /);
 });
+
+Deno.test("createRestHandler(): 404 and 405 messages quote at most 256 characters of the path", async () => {
+  const handler = handlerWith(fakeDataPlane(echo).dataplane);
+  const name = "m".repeat(5000);
+  for (
+    const [method, path, status] of [["GET", `/v2/models/${name}/infer`, 405], [
+      "GET",
+      `/${name}`,
+      404,
+    ]] as const
+  ) {
+    const response = await handler(new Request(`http://localhost${path}`, { method }));
+    assert.equal(response.status, status);
+    const { error } = await response.json();
+    assert.ok(error.length < 300, `${status}: ${error.length} characters`);
+  }
+});
