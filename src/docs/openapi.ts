@@ -8,6 +8,7 @@
  * @module
  */
 
+import { elementCount } from "../protocol/datatypes.ts";
 import type { MetadataTensor, ModelMetadata } from "../protocol/types.ts";
 import { COMPONENTS } from "./schemas.ts";
 
@@ -237,13 +238,23 @@ export function dataplaneDocument(rootPath: string, version: string): Record<str
   };
 }
 
-/** An example request built from the model's declared inputs (variable dimensions as 1). */
+/** The most elements an example input spells out (a page, not a tensor a model declares). */
+const MAX_EXAMPLE_ELEMENTS = 10_000;
+
+/**
+ * An example request built from the model's declared inputs (variable
+ * dimensions as 1); the generic example when they declare none, or more
+ * elements than a page should hold.
+ */
 export function exampleRequest(inputs: readonly MetadataTensor[]): unknown {
   if (inputs.length === 0) return GENERIC_EXAMPLE;
+  const shapes = inputs.map((input) => input.shape.map((d) => (d < 0 ? 1 : d)));
+  const counts = shapes.map(elementCount);
+  if (counts.some((count) => count < 0 || count > MAX_EXAMPLE_ELEMENTS)) return GENERIC_EXAMPLE;
   return {
-    inputs: inputs.map((input) => {
-      const shape = input.shape.map((d) => (d < 0 ? 1 : d));
-      const count = shape.reduce((a, b) => a * b, 1);
+    inputs: inputs.map((input, i) => {
+      const shape = shapes[i]!;
+      const count = counts[i]!;
       const value = input.datatype === "BYTES" ? "" : input.datatype === "BOOL" ? false : 0;
       return {
         name: input.name,

@@ -36,6 +36,14 @@ function statusMessage(status: ServingStatus): ProtoEncoder {
 
 const bytesOf = (message: ProtoEncoder): Buffer => asBuffer(message.finish());
 
+/** The four possible answers, encoded once (kubelet asks every few seconds). */
+const ANSWER = Object.fromEntries(
+  Object.keys(STATUS_NUMBER).map((status) => [
+    status,
+    bytesOf(statusMessage(status as ServingStatus)),
+  ]),
+) as Record<ServingStatus, Buffer>;
+
 /** `HealthCheckRequest.service`; undefined when the message is not one. */
 function serviceOf(request: Buffer): string | undefined {
   try {
@@ -66,7 +74,7 @@ export class HealthService {
     if (this.#statuses.get(service) === status) return;
     this.#statuses.set(service, status);
     for (const watcher of this.#watchers.get(service) ?? []) {
-      watcher.write(bytesOf(statusMessage(status)));
+      watcher.write(ANSWER[status]);
     }
   }
 
@@ -87,7 +95,7 @@ export class HealthService {
             code: grpc.status.NOT_FOUND,
             details: `Health status unknown for service ${service}`,
           });
-        } else callback(null, bytesOf(statusMessage(status)));
+        } else callback(null, ANSWER[status]);
       },
       Watch: (call: grpc.ServerWritableStream<Buffer, Buffer>) => {
         const service = serviceOf(call.request);
@@ -102,7 +110,7 @@ export class HealthService {
         if (watchers === undefined) this.#watchers.set(service, watchers = new Set());
         watchers.add(call);
         call.on("cancelled", () => watchers.delete(call));
-        call.write(bytesOf(statusMessage(this.#statuses.get(service) ?? "SERVICE_UNKNOWN")));
+        call.write(ANSWER[this.#statuses.get(service) ?? "SERVICE_UNKNOWN"]);
       },
       List: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
         // HealthListResponse { map<string, HealthCheckResponse> statuses = 1 }

@@ -207,7 +207,7 @@ export function assignData(
       data = decodeContents(buf, input.contents, { datatype, count, label, budget });
     } else if (nextRaw < raw.length) {
       const tensor = { name: input.name, datatype, shape: input.shape };
-      data = decodeRawTensor(raw[nextRaw++]!, tensor, budget);
+      data = decodeRawTensor(raw[nextRaw++]!, tensor, { label, budget });
     } else if (count === 0) {
       data = datatype === "BYTES" ? [] : DATATYPE_INFO[datatype].create(0);
     } else {

@@ -29,8 +29,9 @@ export interface RawTensor {
 /**
  * Decodes raw bytes into tensor data.
  *
- * @param budget counts the BYTES elements against the whole message's size;
- * by default against these bytes alone
+ * @param options.label how errors name the tensor; default `Input '<name>'`
+ * @param options.budget counts the BYTES elements against the whole
+ * message's size; by default against these bytes alone
  * @throws {InvalidRequestError} when the byte count does not match the shape,
  * a BYTES length runs past the end, or a BOOL byte is not 0 or 1
  * @throws {RequestTooLargeError} for more BYTES elements than `budget` allows
@@ -38,9 +39,10 @@ export interface RawTensor {
 export function decodeRawTensor(
   bytes: Uint8Array,
   tensor: RawTensor,
-  budget: DecodeBudget = new DecodeBudget(bytes.byteLength),
+  options: { label?: string; budget?: DecodeBudget } = {},
 ): TensorData {
-  const label = `Input '${tensor.name}'`;
+  const label = options.label ?? `Input '${tensor.name}'`;
+  const budget = options.budget ?? new DecodeBudget(bytes.byteLength);
   const count = elementCount(tensor.shape);
   if (count < 0) {
     throw new InvalidRequestError(`${label}: shape [${tensor.shape}] holds too many elements`);

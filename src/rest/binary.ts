@@ -107,7 +107,7 @@ export async function decodeBinaryRequest(
       }
       const chunk = binary.subarray(offset, offset + size);
       offset += size;
-      return decodeRawTensor(chunk, input, budget);
+      return decodeRawTensor(chunk, input, { budget });
     },
   );
   if (offset !== binary.byteLength) {

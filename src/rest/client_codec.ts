@@ -9,6 +9,7 @@
  */
 
 import { CodecError, InferenceClientError, InvalidRequestError } from "../errors.ts";
+import { DecodeBudget } from "../protocol/budget.ts";
 import { isDatatype, type TensorData } from "../protocol/datatypes.ts";
 import { jsonData } from "../protocol/json_response.ts";
 import { decodeJsonTensor } from "../protocol/json_tensor.ts";
@@ -147,6 +148,8 @@ export function decodeRestResponse(
   }
   exactIntegers(json, body.outputs);
   const binary = bytes.subarray(jsonLength);
+  // One budget for the whole body, as the server's decoder has for a request.
+  const budget = new DecodeBudget(bytes.byteLength);
   let offset = 0;
   try {
     const outputs = body.outputs.map((value: unknown): ResponseOutput => {
@@ -165,7 +168,10 @@ export function decodeRestResponse(
         if (offset + size > binary.byteLength) {
           throw malformed(`${what} claims ${size} bytes, ${binary.byteLength - offset} remain`);
         }
-        data = decodeRawTensor(binary.subarray(offset, offset + size), output);
+        data = decodeRawTensor(binary.subarray(offset, offset + size), output, {
+          label: what,
+          budget,
+        });
         offset += size;
         // The size described the transfer, not the tensor (as MLServer's client drops it).
         const { binary_data_size: _, ...rest } = output.parameters!;

@@ -157,6 +157,16 @@ Deno.test("decodeRestResponse() reads what the server writes", async (t) => {
       name: "InferenceClientError",
       message: /Inference-Header-Content-Length is 99/,
     });
+    // A raw output of the wrong size is named as the output it is.
+    const json = new TextEncoder().encode(JSON.stringify({
+      model_name: "m",
+      outputs: [{ name: "y", datatype: "FP32", shape: [2], parameters: { binary_data_size: 4 } }],
+    }));
+    const body = new Uint8Array(json.byteLength + 4);
+    body.set(json);
+    assert.throws(() => decodeRestResponse(body, String(json.byteLength)), {
+      message: /Output 'y': raw data has 4 bytes/,
+    });
   });
 });
 
