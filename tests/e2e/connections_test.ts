@@ -87,7 +87,7 @@ Deno.test("idle kept-alive connections close after idle_timeout; running request
   }
 });
 
-Deno.test("max_connections: past the cap new connections are refused, then accepted again", async () => {
+Deno.test("max_connections: at the cap the listener pauses and closes the connections it holds, then accepts again", async () => {
   await using dir = await withTmpDir();
   await using srv = await startServer(dir.path, {
     settings: { max_connections: 10, http_header_timeout: 60 },

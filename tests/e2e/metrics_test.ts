@@ -47,7 +47,7 @@ Deno.test("/metrics on both ports counts every REST and gRPC call on two models,
   try {
     const rest = (model: string, values: number[]) =>
       postJson(`${srv.url}/v2/models/${model}/infer`, restInput(values));
-    // The script: 4 REST and 1 gRPC successes, 2 REST failures on alpha;
+    // The script: 3 REST and 1 gRPC successes, 2 REST failures on alpha;
     // 1 REST and 2 gRPC successes, 1 gRPC failure on beta; one unknown model.
     for (const values of [[1, 2], [3], [4, 5, 6]]) {
       assert.equal((await rest("alpha", values)).status, 200);
@@ -171,6 +171,21 @@ Deno.test("/metrics on both ports counts every REST and gRPC call on two models,
     const missing = await call(client, "ModelStatistics", { name: "nobody" });
     assert.equal(missing.error?.code, 5);
     assert.equal(await fetch(`${srv.url}/v2/models/nobody/stats`).then((r) => r.status), 404);
+    // Triton's versioned form names one version; an unknown one is a 404.
+    const versioned = await fetch(`${srv.url}/v2/models/beta/versions/2/stats`).then((r) =>
+      r.json()
+    );
+    assert.deepEqual(
+      versioned.model_stats.map((m: { version: string; inference_count: number }) => [
+        m.version,
+        m.inference_count,
+      ]),
+      [["2", 3]],
+    );
+    assert.equal(
+      await fetch(`${srv.url}/v2/models/beta/versions/9/stats`).then((r) => r.status),
+      404,
+    );
     const metadata = await fetch(`${srv.url}/v2`).then((r) => r.json());
     assert.ok(metadata.extensions.includes("statistics"));
   } finally {

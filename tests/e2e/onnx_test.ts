@@ -225,7 +225,7 @@ Deno.test("Dockerfile: both stages fill /usr/local/lib/mlserver/onnxruntime and 
   assert.match(source, /rm -rf "\$DENO_DIR"\/npm\/registry\.npmjs\.org\/onnxruntime-node\/\*\/bin/);
 });
 
-Deno.test("an ONNX model with parallel_workers: 1 still serves in the server process (the key is warned about, not applied)", async () => {
+Deno.test("an ONNX model with parallel_workers: 1 still serves in the server process (the key is not applied)", async () => {
   await using dir = await withTmpDir();
   const folder = await writeModel(dir.path, "small", {
     name: "small",
