@@ -276,13 +276,11 @@ export class ModelServer implements AsyncDisposable {
 
   /** Sends the last spans, waiting at most 5 s: an unreachable collector must not hold up the exit. */
   async #flushTraces(tracer: DeferredTracer): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const gaveUp = new Promise<string>((resolve) =>
-      timer = setTimeout(() => resolve("timed out"), 5000)
+    let problem = "timed out";
+    await within(
+      tracer.shutdown().then(() => problem = "", (err) => problem = messageOf(err)),
+      5000,
     );
-    const flushed = tracer.shutdown().then(() => "", (err) => messageOf(err));
-    const problem = await Promise.race([flushed, gaveUp]);
-    clearTimeout(timer);
     if (problem !== "") this.logger.warning(`Cannot flush traces: ${problem}`);
   }
 

@@ -5,6 +5,7 @@
  */
 
 import { CodecError } from "../errors.ts";
+import { describe } from "../protocol/json_tensor.ts";
 import { bytesElements, elementText } from "./string.ts";
 import type { InputCodec } from "./codec.ts";
 
@@ -38,11 +39,10 @@ export const DatetimeCodec: InputCodec<Date[]> = {
       );
       if (date === undefined || Number.isNaN(date.getTime())) {
         throw new CodecError(
+          // An element may be megabytes long: describe() quotes its start.
           `Cannot decode '${tensor.name}' as datetime: element ${index} (${
-            // An element may be megabytes long: the message quotes its start.
-            JSON.stringify(
-              text.length > 40 ? `${text.slice(0, 40)}...` : text,
-            )}) is not an ISO 8601 date`,
+            describe(text)
+          }) is not an ISO 8601 date`,
         );
       }
       return date;

@@ -31,6 +31,7 @@ function escapeHtml(text: string): string {
 export class SwaggerDocs {
   readonly #folder: string;
   readonly #serverVersion: string;
+  readonly #dataplane = new Map<string, unknown>();
   readonly #cache = new Map<string, Promise<Uint8Array>>();
 
   constructor(options: { serverVersion: string; folder?: string }) {
@@ -82,8 +83,14 @@ export class SwaggerDocs {
     return { body: await body, contentType };
   }
 
+  /** The whole API's document: the same for the server's life, so built once per root path. */
   dataplane(rootPath: string): unknown {
-    return dataplaneDocument(rootPath, this.#serverVersion);
+    let document = this.#dataplane.get(rootPath);
+    if (document === undefined) {
+      document = dataplaneDocument(rootPath, this.#serverVersion);
+      this.#dataplane.set(rootPath, document);
+    }
+    return document;
   }
 
   model(

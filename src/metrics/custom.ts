@@ -30,7 +30,8 @@ export class CustomMetrics implements CustomMetricSink {
     if (typeof value !== "number" || !Number.isFinite(value)) {
       throw new TypeError(`Cannot log custom metric '${name}': ${String(value)} is not a number`);
     }
-    this.#metric(name, `Custom metric ${name}`)
+    // Named at its first use when the runtime never registered it (no string built per call).
+    (this.#metrics.get(name) ?? this.#metric(name, `Custom metric ${name}`))
       .observe(model.name + SEPARATOR + model.version, value);
   }
 

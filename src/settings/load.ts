@@ -264,7 +264,8 @@ async function readJsonObject(path: string): Promise<Record<string, unknown> | u
   return value;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** A JSON object (not null, not a list). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 

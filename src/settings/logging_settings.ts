@@ -14,6 +14,7 @@
 import { resolve } from "node:path";
 import { InvalidSettingsError } from "../errors.ts";
 import type { LoggerOptions, LogLevel } from "../logging.ts";
+import { isPlainObject } from "./load.ts";
 import type { ServerSettings } from "./server_settings.ts";
 
 const LEVELS: Readonly<Record<string, LogLevel>> = {
@@ -41,10 +42,6 @@ function levelOf(value: unknown, where: string): LogLevel | undefined {
   return level;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /**
  * Logger options from the server settings and, when given, the logging
  * configuration object (already read from its file).
@@ -60,14 +57,14 @@ export function loggerOptionsFrom(
     structured: settings.use_structured_logging,
   };
   if (config === undefined || config === null) return options;
-  if (!isObject(config)) throw new InvalidSettingsError("logging_settings: must be an object");
+  if (!isPlainObject(config)) throw new InvalidSettingsError("logging_settings: must be an object");
   const levels: Record<string, LogLevel> = {};
   const loggers = config.loggers ?? {};
-  if (!isObject(loggers)) {
+  if (!isPlainObject(loggers)) {
     throw new InvalidSettingsError("logging_settings: loggers: must be an object");
   }
   for (const [name, logger] of Object.entries(loggers)) {
-    if (!isObject(logger)) {
+    if (!isPlainObject(logger)) {
       throw new InvalidSettingsError(`logging_settings: loggers.${name}: must be an object`);
     }
     const level = levelOf(logger.level, `loggers.${name}.level`);
@@ -76,9 +73,9 @@ export function loggerOptionsFrom(
     levels[name === "uvicorn.access" ? "mlserver.access" : name] = level;
   }
   options.levels = levels;
-  const formatters = isObject(config.formatters) ? Object.values(config.formatters) : [];
+  const formatters = isPlainObject(config.formatters) ? Object.values(config.formatters) : [];
   const jsonFormatter = formatters.some((f) =>
-    isObject(f) && /json/i.test(String(f["()"] ?? f.class ?? ""))
+    isPlainObject(f) && /json/i.test(String(f["()"] ?? f.class ?? ""))
   );
   if (config.structured === true || jsonFormatter) options.structured = true;
   if (config.structured === false) options.structured = false;

@@ -46,11 +46,17 @@ const carrierGetter = {
 
 class OtelSpan implements TraceSpan {
   readonly span: Span;
-  readonly context: Context;
+  readonly #parent: Context;
+  #context: Context | undefined;
 
   constructor(span: Span, parent: Context) {
     this.span = span;
-    this.context = trace.setSpan(parent, span);
+    this.#parent = parent;
+  }
+
+  /** The context children are made in: built only for a span that gets one (a model span does not). */
+  get context(): Context {
+    return this.#context ??= trace.setSpan(this.#parent, this.span);
   }
 
   set(key: string, value: string | number | boolean): void {
