@@ -101,12 +101,15 @@ export function decodeModelInferResponse(buf: Uint8Array): InferenceResponse {
         break;
       case 4:
         parameters ??= {};
+        budget.take(1, PARAMETERS);
         readParameterEntry(buf, reader.span("parameters"), parameters);
         break;
       case 5:
+        budget.take(2, OUTPUTS);
         pending.push(readInput(buf, reader.span("outputs"), budget));
         break;
       case 6:
+        budget.take(1, RAW);
         raw.push(reader.bytes("raw_output_contents"));
         break;
       default:
@@ -117,6 +120,11 @@ export function decodeModelInferResponse(buf: Uint8Array): InferenceResponse {
   response.outputs = assignData(buf, pending, raw, budget, "output") as ResponseOutput[];
   return response;
 }
+
+// What the response's top-level entries cost, charged as the server's decoder charges a request's.
+const PARAMETERS = () => "Malformed response: parameters";
+const OUTPUTS = () => "Malformed response: outputs";
+const RAW = () => "Malformed response: raw_output_contents";
 
 /** `{ name = 1; version = 2 }`: ModelReadyRequest, ModelMetadataRequest. */
 export function encodeNameVersion(name: string, version: string | undefined): Uint8Array {

@@ -59,9 +59,8 @@ interface Survey {
   elements: number;
   /** Occurrences of the datatype's field. */
   occurrences: number;
-  /** The first occurrence, when it is packed (for the zero-copy view). */
+  /** Where the first occurrence's packed data starts, -1 when it is not packed (for the zero-copy view). */
   packedStart: number;
-  packedEnd: number;
 }
 
 /**
@@ -89,7 +88,7 @@ export function decodeContents(
   if (field === undefined) {
     return fail(`${datatype} has no typed contents field; send it in raw_input_contents`);
   }
-  const survey = surveyContents(buf, ranges, datatype, fail);
+  const survey = surveyContents(buf, ranges, datatype, field, fail);
   if (survey.elements !== count) {
     fail(`contents have ${survey.elements} elements, shape needs ${count}`);
   }
@@ -99,7 +98,7 @@ export function decodeContents(
   }
   const info = DATATYPE_INFO[datatype];
   // Fixed-size packed contents in one chunk: a view, no copy.
-  if (survey.occurrences === 1 && survey.packedEnd >= 0 && info.kind === "float") {
+  if (survey.occurrences === 1 && survey.packedStart >= 0 && info.kind === "float") {
     return info.view(buf.buffer, buf.byteOffset + survey.packedStart, count);
   }
   const out = info.create(count);
@@ -168,10 +167,10 @@ function surveyContents(
   buf: Uint8Array,
   ranges: readonly ContentsRange[],
   datatype: Datatype,
+  field: number,
   fail: (message: string) => never,
 ): Survey {
-  const survey: Survey = { elements: 0, occurrences: 0, packedStart: -1, packedEnd: -1 };
-  const field = CONTENTS_FIELD[datatype]!;
+  const survey: Survey = { elements: 0, occurrences: 0, packedStart: -1 };
   const isBytes = datatype === "BYTES";
   // Packed floats have a fixed size; packed varints (0 here) are counted by their ends.
   const fixedSize = isBytes || DATATYPE_INFO[datatype].kind !== "float"
@@ -209,10 +208,7 @@ function surveyContents(
         // Each varint ends with the one byte below 0x80.
         for (let i = s; i < e; i++) if (buf[i]! < 0x80) survey.elements++;
       }
-      if (survey.occurrences === 1) {
-        survey.packedStart = s;
-        survey.packedEnd = e;
-      }
+      if (survey.occurrences === 1) survey.packedStart = s;
     }
   }
   return survey;

@@ -170,6 +170,16 @@ Deno.test("decodeRestResponse() reads what the server writes", async (t) => {
   });
 });
 
+Deno.test("decodeModelInferResponse() bounds what a server's answer may make, as requests are bounded", () => {
+  // 1.5 million empty outputs in 3 MB: each would be an object of its own.
+  const answer = new Uint8Array(3_000_000);
+  for (let i = 0; i < answer.length; i += 2) answer[i] = 0x2a; // field 5 (outputs), length 0
+  assert.throws(() => decodeModelInferResponse(answer), {
+    name: "RequestTooLargeError",
+    message: /^Malformed response: outputs: decoding this 3000000-byte message/,
+  });
+});
+
 Deno.test("decodeModelInferResponse() and decodeModelMetadata() read what the server writes", () => {
   const decoded = decodeModelInferResponse(encodeModelInferResponse(RESPONSE, true));
   assert.deepEqual([decoded.model_name, decoded.model_version, decoded.id], ["m", "2", "r"]);
