@@ -138,8 +138,8 @@ export class ModelNotFoundError extends ServerError {
   constructor(name: string, version?: string) {
     super(
       version === undefined || version === ""
-        ? `Model ${shown(name)} not found`
-        : `Model ${shown(name)} with version ${shown(version)} not found`,
+        ? `Model ${clip(name)} not found`
+        : `Model ${clip(name)} with version ${clip(version)} not found`,
     );
   }
 }
@@ -164,8 +164,8 @@ export class ModelNotReadyError extends ServerError {
   constructor(name: string, version?: string) {
     super(
       version === undefined || version === ""
-        ? `Model ${shown(name)} is not ready yet.`
-        : `Model ${shown(name)} with version ${shown(version)} is not ready yet.`,
+        ? `Model ${clip(name)} is not ready yet.`
+        : `Model ${clip(name)} with version ${clip(version)} is not ready yet.`,
     );
   }
 }
@@ -362,15 +362,13 @@ export class InferenceClientError extends Error {
   }
 }
 
-/** Longest model name or version an error message repeats whole. */
-const MAX_SHOWN = 256;
-
 /**
- * A name from a request as a message shows it: a URL may carry a name of
- * tens of kilobytes, and the answer must stay short.
+ * Text from a request (a name, a path, a URL) as an error message repeats
+ * it: at most `max` characters, since a URL may carry tens of kilobytes and
+ * the answer must stay short.
  */
-function shown(name: string): string {
-  return name.length > MAX_SHOWN ? `${name.slice(0, MAX_SHOWN)}…` : name;
+export function clip(text: string, max = 256): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 /** The HTTP status for any thrown value. */

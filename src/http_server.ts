@@ -216,6 +216,14 @@ export class HttpServer {
   }
 }
 
+/** Why a listener could not bind, as one line naming it and the address. */
+export function listenError(what: string, address: string, err: unknown): Error {
+  const reason = err instanceof Deno.errors.AddrInUse
+    ? "the address is already in use (another server?)"
+    : messageOf(err);
+  return new Error(`Cannot listen for ${what} on ${address}: ${reason}`);
+}
+
 /**
  * Checks that the port is free before binding with SO_REUSEPORT (which would
  * otherwise share it silently with another server of the same user).
@@ -229,10 +237,7 @@ async function probePort(host: string, port: number): Promise<number> {
     listener = Deno.listen({ hostname: host, port });
     return (listener.addr as Deno.NetAddr).port;
   } catch (err) {
-    const reason = err instanceof Deno.errors.AddrInUse
-      ? "the address is already in use (another server?)"
-      : messageOf(err);
-    throw new Error(`Cannot listen for HTTP on ${address}: ${reason}`);
+    throw listenError("HTTP", address, err);
   } finally {
     listener?.close();
     await Promise.resolve();

@@ -10,9 +10,9 @@ import { BUILTIN_RUNTIMES } from "../runtimes/builtins.ts";
 import { DataPlane } from "./dataplane/dataplane.ts";
 import { Readiness } from "./dataplane/readiness.ts";
 import { RepositoryHandlers } from "./dataplane/repository_handlers.ts";
-import { messageOf, UnavailableError } from "./errors.ts";
+import { clip, messageOf, UnavailableError } from "./errors.ts";
 import { GrpcServer } from "./grpc/server.ts";
-import { type ConnectionSource, HttpServer } from "./http_server.ts";
+import { type ConnectionSource, HttpServer, listenError } from "./http_server.ts";
 import { defaultMaxConnections } from "./rest/connection_guard.ts";
 import { createLogger, type Logger } from "./logging.ts";
 import { ModelRegistry } from "./registry/model_registry.ts";
@@ -199,7 +199,7 @@ export class ModelServer implements AsyncDisposable {
     });
     try {
       if (exposition !== undefined) {
-        this.#metricsHttp = await serveMetrics(settings, exposition, logger);
+        this.#metricsHttp = serveMetrics(settings, exposition, logger);
       }
       this.#grpc = await this.#startGrpc();
     } catch (err) {
@@ -350,28 +350,34 @@ async function within(promise: Promise<unknown>, ms: number): Promise<void> {
 }
 
 /** The metrics listener on `metrics_port`: only `metrics_endpoint`, as MLServer's. */
-async function serveMetrics(
+function serveMetrics(
   settings: ServerSettings,
   exposition: { path: string; scrape(): Promise<string>; contentType: string },
   logger: Logger,
-): Promise<Deno.HttpServer<Deno.NetAddr>> {
-  const listening = Promise.withResolvers<void>();
-  const server = Deno.serve({
-    hostname: settings.host,
-    port: settings.metrics_port,
-    onListen: ({ hostname, port }) => {
-      logger.info(`Metrics server running on http://${hostname}:${port}${exposition.path}`);
-      listening.resolve();
-    },
-  }, async (request) => {
+): Deno.HttpServer<Deno.NetAddr> {
+  const handler = async (request: Request): Promise<Response> => {
     const path = new URL(request.url).pathname.replace(/(.)\/+$/, "$1");
     if (path !== exposition.path || request.method !== "GET") {
-      return Response.json({ error: `Not found: ${request.method} ${path}` }, { status: 404 });
+      return Response.json({ error: `Not found: ${clip(request.method)} ${clip(path)}` }, {
+        status: 404,
+      });
     }
     return new Response(await exposition.scrape(), {
       headers: { "content-type": exposition.contentType },
     });
-  });
-  await listening.promise;
+  };
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    // Deno.serve binds before it returns: its address is known at once.
+    server = Deno.serve(
+      { hostname: settings.host, port: settings.metrics_port, onListen() {} },
+      handler,
+    );
+  } catch (err) {
+    const host = settings.host.includes(":") ? `[${settings.host}]` : settings.host;
+    throw listenError("metrics", `${host}:${settings.metrics_port}`, err);
+  }
+  const { hostname, port } = server.addr;
+  logger.info(`Metrics server running on http://${hostname}:${port}${exposition.path}`);
   return server;
 }

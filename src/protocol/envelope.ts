@@ -15,7 +15,7 @@
  * @module
  */
 
-import { InvalidRequestError } from "../errors.ts";
+import { clip, InvalidRequestError } from "../errors.ts";
 import { type Datatype, DATATYPES, isDatatype, MAX_DIMENSIONS } from "./datatypes.ts";
 import type { Parameters } from "./types.ts";
 
@@ -276,5 +276,5 @@ function preview(value: unknown): string {
   if (value === null) return "null";
   if (typeof value === "object") return "an object";
   const text = typeof value === "string" ? JSON.stringify(value) : String(value);
-  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  return clip(text, 40);
 }

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { clip } from "../errors.ts";
 import type { TraceSpan } from "../metrics/recorder.ts";
 import type { Context, Handler, RestDeps, RestHandler } from "./context.ts";
 import { Cors } from "./cors.ts";
@@ -176,11 +177,6 @@ export function templates(pattern: string): [plain: string, versioned: string] {
   const plain = named(pattern.replace(/\{[^}]*\}\?/g, ""));
   const versioned = named(pattern.replace(/\{([^}]*)\}\?/g, "$1"));
   return [plain, versioned];
-}
-
-/** A path or URL as an error message repeats it: at most 256 characters (URLs can be huge). */
-function clip(text: string): string {
-  return text.length > 256 ? `${text.slice(0, 256)}…` : text;
 }
 
 /** The path of an absolute URL, without parsing the whole URL. */

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { InvalidRequestError, RequestTooLargeError } from "../errors.ts";
+import { clip, InvalidRequestError, RequestTooLargeError } from "../errors.ts";
 
 /**
  * Reads the whole body as bytes, decompressed when `Content-Encoding` is gzip
@@ -36,8 +36,9 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
   if (request.body === null) return new Uint8Array(0);
   const coding = encoding.trim().toLowerCase();
   if (coding !== "gzip" && coding !== "x-gzip" && coding !== "deflate") {
-    const shown = coding.length > 40 ? `${coding.slice(0, 40)}…` : coding;
-    throw new InvalidRequestError(`Unsupported Content-Encoding '${shown}': use gzip or deflate`);
+    throw new InvalidRequestError(
+      `Unsupported Content-Encoding '${clip(coding, 40)}': use gzip or deflate`,
+    );
   }
   const format = coding === "deflate" ? "deflate" : "gzip";
   try {

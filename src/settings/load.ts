@@ -10,7 +10,7 @@
 
 import { basename, delimiter, dirname, join, resolve } from "node:path";
 import type { z } from "zod";
-import { InvalidSettingsError } from "../errors.ts";
+import { clip, InvalidSettingsError } from "../errors.ts";
 import { formatPath } from "../protocol/schemas.ts";
 import type { Logger } from "../logging.ts";
 import { indexEnv, readEnvFields } from "./env.ts";
@@ -285,10 +285,7 @@ function logUnknownKeys(
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code !== "invalid_type") return issue.message;
   const given = JSON.stringify(issue.input);
-  const shown = given === undefined
-    ? String(issue.input)
-    : given.length > 60
-    ? `${given.slice(0, 60)}…`
-    : given;
-  return `expected ${issue.expected}, got ${shown}`;
+  return `expected ${issue.expected}, got ${
+    given === undefined ? String(issue.input) : clip(given, 60)
+  }`;
 }

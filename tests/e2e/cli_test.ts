@@ -251,11 +251,15 @@ Deno.test("a port in use: exit 1 with one line naming the listener and the addre
   const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (taken.addr as Deno.NetAddr).port;
   try {
-    for (const [listener, flag] of [["HTTP", "--http-port"], ["gRPC", "--grpc-port"]] as const) {
+    const listeners = [
+      ["HTTP", "--http-port"],
+      ["gRPC", "--grpc-port"],
+      ["metrics", "--metrics-port"],
+    ] as const;
+    for (const [listener, flag] of listeners) {
       await t.step(listener, async () => {
-        const ports = flag === "--http-port"
-          ? ["--http-port", String(port), "--grpc-port", "0"]
-          : ["--http-port", "0", "--grpc-port", String(port)];
+        const ports = ["--http-port", "0", "--grpc-port", "0", "--metrics-port", "0"];
+        ports[ports.indexOf(flag) + 1] = String(port);
         const { code, stdout, stderr } = await run([
           "start",
           dir.path,
