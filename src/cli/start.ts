@@ -203,12 +203,21 @@ async function launch(
   extra: string[],
   { settings, models, env }: LaunchContext,
 ): Promise<number> {
-  const repository = new ModelRepository({
-    root: settings.model_repository_root,
-    defaults: models.defaults,
-    logger: silentLogger,
-  });
-  const { uris, onnx } = await scanModels(repository);
+  const source = isDenoRun()
+    ? {
+      configPath: fileURLToPath(new URL("../../deno.json", import.meta.url)),
+      mainPath: fileURLToPath(new URL("../../main.ts", import.meta.url)),
+    }
+    : undefined;
+  // A compiled executable's child keeps the permissions it was compiled with and
+  // takes only the plan's environment: the models need no scan for it.
+  const { uris, onnx } = source === undefined ? { uris: [], onnx: false } : await scanModels(
+    new ModelRepository({
+      root: settings.model_repository_root,
+      defaults: models.defaults,
+      logger: silentLogger,
+    }),
+  );
   const denoDir = denoCacheDir(env);
   const onnxVersion = /@([\d.]+)$/.exec(config.imports["onnxruntime-node"])?.[1] ?? "";
   const plan = planLaunch({
@@ -219,14 +228,8 @@ async function launch(
     onnx,
     modelUris: uris,
     denoDir,
-    onnxLibraries: await onnxLibraryFolders(denoDir, onnxVersion),
+    onnxLibraries: source === undefined ? [] : await onnxLibraryFolders(denoDir, onnxVersion),
   });
-  const source = isDenoRun()
-    ? {
-      configPath: fileURLToPath(new URL("../../deno.json", import.meta.url)),
-      mainPath: fileURLToPath(new URL("../../main.ts", import.meta.url)),
-    }
-    : undefined;
   if (settings.debug) {
     const how = source === undefined ? "with its compiled permissions" : plan.permissions.join(" ");
     console.log(`Serving in a child process ${how}`);
