@@ -145,3 +145,10 @@ export async function startCli(args: string[], options: CliOptions = {}): Promis
     },
   };
 }
+
+/** The flags of deno.json's `start` task (between `run` and `main.ts`). */
+export function startTaskFlags(): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(repoPath("deno.json")));
+  const words = (config.tasks.start as string).split(/\s+/);
+  return words.slice(words.indexOf("run") + 1, words.indexOf("main.ts"));
+}

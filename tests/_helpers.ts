@@ -17,6 +17,14 @@ export function fixture(...parts: string[]): string {
   return join(fileURLToPath(new URL("./fixtures/", import.meta.url)), ...parts);
 }
 
+/** A TCP port on 127.0.0.1 that nobody listens on now. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
 /** Absolute path of a file in the repository. */
 export function repoPath(...parts: string[]): string {
   return join(fileURLToPath(new URL("../", import.meta.url)), ...parts);

@@ -5,7 +5,16 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fixture, type Json, postJson, repoPath, withTmpDir, writeModel } from "../_helpers.ts";
+import { startTaskFlags } from "../_cli.ts";
+import {
+  fixture,
+  freePort,
+  type Json,
+  postJson,
+  repoPath,
+  withTmpDir,
+  writeModel,
+} from "../_helpers.ts";
 
 /** A runtime that reports what it may do: each probe answers its error name, or what it got. */
 const PROBE = `import { MLModel, type InferenceResponse } from "mlserver";
@@ -31,21 +40,6 @@ export class Probe extends MLModel {
 }
 `;
 
-/** A TCP port nobody listens on now. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
-/** The flags of deno.json's `start` task. */
-async function startTaskFlags(): Promise<string[]> {
-  const config = JSON.parse(await Deno.readTextFile(repoPath("deno.json")));
-  const words = (config.tasks.start as string).split(/\s+/);
-  return words.slice(words.indexOf("run") + 1, words.indexOf("main.ts"));
-}
-
 interface Launched extends AsyncDisposable {
   url: string;
   lines: string[];
@@ -60,7 +54,7 @@ async function launch(
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      ...await startTaskFlags(),
+      ...startTaskFlags(),
       "--config",
       repoPath("deno.json"),
       repoPath("main.ts"),

@@ -11,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { repoPath, withTmpDir } from "../_helpers.ts";
+import { freePort, repoPath, withTmpDir } from "../_helpers.ts";
 
 /** The marked code blocks of the README, by name. */
 async function readmeBlocks(): Promise<Map<string, string>> {
@@ -21,13 +21,6 @@ async function readmeBlocks(): Promise<Map<string, string>> {
     blocks.set(match[1]!, match[2]!);
   }
   return blocks;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 Deno.test("the README's walkthrough works word for word from a folder outside the clone", async () => {
