@@ -151,11 +151,16 @@ Deno.test("deno task start: FFI for the ONNX library only when an ONNX model is 
   const models = join(dir.path, "models");
   const folder = await writeModel(models, "small", { implementation: "mlserver_onnx.OnnxModel" });
   await Deno.copyFile(fixture("onnx", "graphs", "linear_small.onnx"), join(folder, "model.onnx"));
+  // Beside it, a runtime that tries to open another library: FFI is for the ONNX library's path only.
+  await probeModel(models, { port: freePort(), marker: join(dir.path, "written") });
   await using srv = await launch(models, [], {});
   const { status, body } = await postJson(`${srv.url}/v2/models/small/infer`, {
     inputs: [{ name: "input", datatype: "FP32", shape: [1, 4], data: [5.1, 3.5, 1.4, 0.2] }],
   });
   assert.equal(status, 200, JSON.stringify(body as Json));
+  const probed = await postJson(`${srv.url}/v2/models/probe/infer`, { inputs: [] });
+  assert.equal(probed.status, 200, JSON.stringify(probed.body));
+  assert.equal(probed.body.parameters.ffi, "NotCapable", "libc.so.6 is not the ONNX library");
 });
 
 Deno.test("deno task start: the scoped server still closes stalled connections (the launcher feeds /proc)", async () => {
