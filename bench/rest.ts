@@ -36,10 +36,18 @@ function bare(port: number, script = "bare_rest.ts"): Promise<ServerProcess> {
   });
 }
 
-/** Starts our server on the bench models folder. */
-export function subject(port: number, env: Record<string, string> = {}): Promise<ServerProcess> {
+/**
+ * Starts our server on the bench models folder: this checkout's, or the one
+ * at `root` (another checkout, for `bench compare`).
+ */
+export function subject(
+  port: number,
+  env: Record<string, string> = {},
+  root = ROOT,
+): Promise<ServerProcess> {
+  const flags = SERVE_FLAGS.map((flag) => flag === `${ROOT}deno.json` ? `${root}deno.json` : flag);
   return startServer({
-    command: [DENO, ...SERVE_FLAGS, `${ROOT}main.ts`, "start", `${ROOT}bench/models`],
+    command: [DENO, ...flags, `${root}main.ts`, "start", `${root}bench/models`],
     cpus: SERVER_CPU,
     env: {
       MLSERVER_HOST: "127.0.0.1",

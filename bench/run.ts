@@ -7,12 +7,15 @@
  *   deno task bench --duration 5    shorter runs (default 10 s)
  *   deno task bench --pairs 3       baseline/subject pairs (default 3)
  *   deno task bench metrics         metrics on vs off (REST and gRPC small)
+ *   deno task bench compare --against DIR
+ *                                   this checkout against another, running at once
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
 import { printTable, type Row } from "./lib/table.ts";
+import { compareCase } from "./compare.ts";
 import { grpcCases } from "./grpc.ts";
 import { restLarge, restSmall, startup } from "./rest.ts";
 import { lightgbmCase } from "./lightgbm.ts";
@@ -21,7 +24,15 @@ import { onnxCases } from "./onnx.ts";
 import { sklearnCase } from "./sklearn.ts";
 import { xgboostCase } from "./xgboost.ts";
 
-const CASES: Record<string, (duration: number, pairs: number) => Promise<Row[]>> = {
+/** Options only some cases read. */
+interface CaseOptions {
+  against?: string | undefined;
+}
+
+const CASES: Record<
+  string,
+  (duration: number, pairs: number, options: CaseOptions) => Promise<Row[]>
+> = {
   rest: restSmall,
   large: restLarge,
   startup: (_duration, pairs) => startup(pairs),
@@ -31,14 +42,22 @@ const CASES: Record<string, (duration: number, pairs: number) => Promise<Row[]>>
   onnx: onnxCases,
   sklearn: (_duration, pairs) => sklearnCase(pairs),
   metrics: metricsCases,
+  compare: (duration, pairs, options) => compareCase(duration, pairs, options.against),
 };
 
 const { values, positionals } = parseArgs({
   args: Deno.args,
-  options: { duration: { type: "string", default: "10" }, pairs: { type: "string", default: "3" } },
+  options: {
+    duration: { type: "string", default: "10" },
+    pairs: { type: "string", default: "3" },
+    against: { type: "string" },
+  },
   allowPositionals: true,
 });
-const selected = positionals.length === 0 ? Object.keys(CASES) : positionals;
+// `compare` needs another checkout: run it only when asked for.
+const selected = positionals.length === 0
+  ? Object.keys(CASES).filter((name) => name !== "compare")
+  : positionals;
 const rows: Row[] = [];
 for (const name of selected) {
   const run = CASES[name];
@@ -47,6 +66,8 @@ for (const name of selected) {
     Deno.exit(2);
   }
   console.error(`running ${name}...`);
-  rows.push(...await run(Number(values.duration), Number(values.pairs)));
+  rows.push(
+    ...await run(Number(values.duration), Number(values.pairs), { against: values.against }),
+  );
 }
 printTable(rows);
