@@ -18,12 +18,19 @@ export interface CliOptions {
   cwd?: string;
   /** Deno permission flags; default those of `deno task start`. */
   permissions?: string[];
+  /**
+   * A program Deno runs under, with its arguments: `["setsid"]` (a process
+   * group of its own), `["sh", "-c", 'ulimit -n 200 && exec "$0" "$@"']`.
+   */
+  via?: string[];
 }
 
 /** A `deno run main.ts ARGS` command. */
 export function cliCommand(args: string[], options: CliOptions = {}): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
+  const [program, ...before] = [...options.via ?? [], Deno.execPath()];
+  return new Deno.Command(program!, {
     args: [
+      ...before,
       "run",
       "--unstable-no-legacy-abort",
       ...(options.permissions ?? START_PERMISSIONS),
@@ -151,4 +158,9 @@ export function startTaskFlags(): string[] {
   const config = JSON.parse(Deno.readTextFileSync(repoPath("deno.json")));
   const words = (config.tasks.start as string).split(/\s+/);
   return words.slice(words.indexOf("run") + 1, words.indexOf("main.ts"));
+}
+
+/** The start task's permission flags: what `cliCommand` takes as `permissions` to run the launcher. */
+export function startTaskPermissions(): string[] {
+  return startTaskFlags().filter((word) => word.startsWith("--allow-"));
 }

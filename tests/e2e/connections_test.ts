@@ -5,8 +5,9 @@
  * of file descriptors no longer ends the process.
  */
 import assert from "node:assert/strict";
-import { repoPath, RUNTIMES, startServer, withTmpDir, writeModel } from "../_helpers.ts";
+import { RUNTIMES, startServer, withTmpDir, writeModel } from "../_helpers.ts";
 import { fixture } from "../_helpers.ts";
+import { startCli } from "../_cli.ts";
 
 const encoder = new TextEncoder();
 const HALF_REQUEST = encoder.encode("POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\n");
@@ -111,47 +112,13 @@ Deno.test("max_connections: at the cap the listener pauses and closes the connec
 Deno.test("running out of file descriptors stops the listener, not the process", async () => {
   await using dir = await withTmpDir();
   // A low open-file limit for the server only; a cap above it, so descriptors really run out.
-  const server = new Deno.Command("sh", {
-    args: [
-      "-c",
-      'ulimit -n 200 && exec "$0" "$@"',
-      Deno.execPath(),
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-env",
-      "--allow-sys=uid",
-      "--config",
-      repoPath("deno.json"),
-      repoPath("main.ts"),
-      "start",
-      dir.path,
-      "--host",
-      "127.0.0.1",
-      "--http-port",
-      "0",
-      "--grpc-port",
-      "0",
-    ],
-    env: { NO_COLOR: "1", RUST_BACKTRACE: "0", MLSERVER_MAX_CONNECTIONS: "5000" },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const lines: string[] = [];
-  const reading = (async () => {
-    for await (const chunk of server.stdout.pipeThrough(new TextDecoderStream())) {
-      lines.push(...chunk.split("\n"));
-    }
-  })();
-  const stderr = new Response(server.stderr).text();
+  const server = await startCli([dir.path], {
+    via: ["sh", "-c", 'ulimit -n 200 && exec "$0" "$@"'],
+    env: { MLSERVER_MAX_CONNECTIONS: "5000" },
+  });
+  const { url, lines } = server;
   const conns: Deno.Conn[] = [];
   try {
-    let url: string | undefined;
-    for (let i = 0; i < 200 && url === undefined; i++) {
-      url = lines.map((l) => /HTTP server running on (http:\/\/\S+)/.exec(l)?.[1]).find((u) => u);
-      if (url === undefined) await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.ok(url !== undefined, lines.join("\n"));
     const port = Number(new URL(url).port);
     for (let i = 0; i < 400; i++) {
       try {
@@ -175,10 +142,8 @@ Deno.test("running out of file descriptors stops the listener, not the process",
     assert.equal(lines.filter((l) => / stopped: /.test(l)).length, 1, lines.join("\n"));
   } finally {
     for (const c of conns) c.close();
-    server.kill("SIGTERM");
-    const status = await server.status;
-    await reading;
-    assert.equal(status.code, 0, await stderr);
+    const { code, stderr } = await server.stop("SIGTERM");
+    assert.equal(code, 0, stderr);
   }
 });
 

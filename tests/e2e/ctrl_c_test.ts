@@ -8,17 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startTaskFlags } from "../_cli.ts";
-import { freePort, repoPath, withTmpDir, writeModel } from "../_helpers.ts";
-
-const SLOW = `import { MLModel, type InferenceResponse } from "mlserver";
-export class Slow extends MLModel {
-  async predict(): Promise<InferenceResponse> {
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    return { model_name: this.name, outputs: [{ name: "done", datatype: "BOOL", shape: [1], data: [true] }] };
-  }
-}
-`;
+import { startCli, startTaskPermissions } from "../_cli.ts";
+import { fixture, withTmpDir, writeModel } from "../_helpers.ts";
 
 async function hasSetsid(): Promise<boolean> {
   try {
@@ -39,48 +30,21 @@ Deno.test("Ctrl-C under deno task start (SIGINT to launcher and child at once) d
     return;
   }
   await using dir = await withTmpDir();
-  const folder = await writeModel(dir.path, "slow", { implementation: "slow.Slow" });
-  await Deno.writeTextFile(join(folder, "slow.ts"), SLOW);
-  const http = freePort();
+  // Beside its settings: the scoped child may read its model folders only.
+  const folder = await writeModel(dir.path, "slow", {
+    implementation: "behaviours.Sleeper",
+    parameters: { extra: { delay_ms: 1500 } },
+  });
+  await Deno.copyFile(fixture("runtimes", "behaviours.ts"), join(folder, "behaviours.ts"));
   // setsid makes the launcher the leader of a new process group, as a shell makes a job.
-  const launcher = new Deno.Command("setsid", {
-    args: [
-      Deno.execPath(),
-      "run",
-      ...startTaskFlags(),
-      "--config",
-      repoPath("deno.json"),
-      repoPath("main.ts"),
-      "start",
-      dir.path,
-      "--host",
-      "127.0.0.1",
-      "--http-port",
-      String(http),
-      "--grpc-port",
-      String(freePort()),
-    ],
-    env: {
-      NO_COLOR: "1",
-      RUST_BACKTRACE: "0",
-      MLSERVER_METRICS_ENDPOINT: "none",
-      MLSERVER_SHUTDOWN_TIMEOUT: "10",
-    },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const lines: string[] = [];
-  const reading = (async () => {
-    for await (const chunk of launcher.stdout.pipeThrough(new TextDecoderStream())) {
-      lines.push(...chunk.split("\n"));
-    }
-  })();
-  const stderr = new Response(launcher.stderr).text();
+  const launcher = await startCli([dir.path], {
+    via: ["setsid"],
+    permissions: startTaskPermissions(),
+    env: { MLSERVER_METRICS_ENDPOINT: "none", MLSERVER_SHUTDOWN_TIMEOUT: "10" },
+  });
   try {
-    const started = () => lines.some((l) => l.includes("Startup finished"));
-    for (let i = 0; i < 300 && !started(); i++) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(started(), lines.join("\n"));
-    const inflight = fetch(`http://127.0.0.1:${http}/v2/models/slow/infer`, {
+    await launcher.waitReady();
+    const inflight = fetch(`${launcher.url}/v2/models/slow/infer`, {
       method: "POST",
       body: JSON.stringify({ inputs: [{ name: "x", datatype: "INT32", shape: [1], data: [1] }] }),
     });
@@ -88,20 +52,18 @@ Deno.test("Ctrl-C under deno task start (SIGINT to launcher and child at once) d
     Deno.kill(-launcher.pid, "SIGINT"); // the whole group, as the terminal does
     const response = await inflight;
     assert.equal(response.status, 200, "the running request finished");
-    assert.deepEqual((await response.json()).outputs[0].data, [true]);
-    const status = await launcher.status;
-    await reading;
-    assert.equal(status.code, 0, `${lines.join("\n")}\n${await stderr}`);
-    assert.equal(lines.filter((l) => l.includes("Stopped")).length, 1, lines.join("\n"));
-    assert.ok(!lines.some((l) => l.includes("Second signal")), lines.join("\n"));
+    assert.deepEqual((await response.json()).outputs[0].data, [1]);
+    const { code, stderr } = await launcher.exited();
+    const log = launcher.lines.join("\n");
+    assert.equal(code, 0, `${log}\n${stderr}`);
+    assert.equal(launcher.lines.filter((l) => l.includes("Stopped")).length, 1, log);
+    assert.ok(!launcher.lines.some((l) => l.includes("Second signal")), log);
   } finally {
     try {
       Deno.kill(-launcher.pid, "SIGKILL");
     } catch {
       // Already gone: the test's own stop worked.
     }
-    await launcher.status;
-    await reading.catch(() => {});
-    await stderr;
+    await launcher.exited();
   }
 });

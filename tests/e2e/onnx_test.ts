@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cliCommand, START_PERMISSIONS, startTaskFlags } from "../_cli.ts";
+import { cliCommand, START_PERMISSIONS, startTaskPermissions } from "../_cli.ts";
 import {
   fixture,
   type Json,
@@ -135,7 +135,7 @@ Deno.test("deno task start:onnx is start asking for FFI: a scoped server loads O
   const models = join(dir.path, "models");
   await xgboostModel(models);
   // The task's flags launch a scoped child; --allow-ffi grants the ONNX library only.
-  const launcher = startTaskFlags().filter((word) => word.startsWith("--allow-")); // cliCommand adds the rest
+  const launcher = startTaskPermissions();
   await using srv = await start(models, (args) =>
     cliCommand([...args, "--allow-ffi"], {
       permissions: launcher,
