@@ -16,9 +16,8 @@
 import { freePort, median, type ServerProcess } from "./lib/proc.ts";
 import { fmt, type Row } from "./lib/table.ts";
 import { runWrk } from "./lib/wrk.ts";
-import { subject } from "./rest.ts";
+import { LOAD_CPU, SMALL_BODY, subject } from "./rest.ts";
 
-const LOAD_CPU = "1";
 /** Connections per server: three servers share the core, so each gets fewer than `rest`'s 32. */
 const CONNECTIONS = 16;
 /** Within this of 1, against the other checkout, counts as no change. */
@@ -73,15 +72,12 @@ export async function compareCase(
     throw new Error("bench compare needs --against DIR (another checkout of this repository)");
   }
   const other = against.endsWith("/") ? against : `${against}/`;
-  const body = JSON.stringify({
-    inputs: [{ name: "input-0", datatype: "FP32", shape: [1, 4], data: [0.1, 0.2, 0.3, 0.4] }],
-  });
   const base: Side = { label: other, root: other, cpuUs: [] };
   const ours: Side = { label: "this checkout", root: undefined, cpuUs: [] };
   const twin: Side = { label: "this checkout (A/A)", root: undefined, cpuUs: [] };
   for (let i = 0; i < rounds; i++) {
     const order = i % 2 === 0 ? [base, ours, twin] : [twin, ours, base];
-    await round(order, body, duration);
+    await round(order, SMALL_BODY, duration);
   }
   const ratio = median(ours.cpuUs.map((us, i) => us / base.cpuUs[i]!));
   const noise = median(twin.cpuUs.map((us, i) => us / ours.cpuUs[i]!));

@@ -14,7 +14,7 @@ import { freePort, median } from "./lib/proc.ts";
 import { fmt, type Row } from "./lib/table.ts";
 import { runWrk } from "./lib/wrk.ts";
 import { measure as measureGrpc } from "./grpc.ts";
-import { subject } from "./rest.ts";
+import { LOAD_CPU, SMALL_BODY, subject } from "./rest.ts";
 
 const OFF = { MLSERVER_METRICS_ENDPOINT: "none" };
 
@@ -30,7 +30,7 @@ async function measureRest(
   const port = freePort();
   await using server = await subject(port, env);
   const url = `http://127.0.0.1:${port}/v2/models/echo/infer`;
-  const load = { url, body, connections: 32, cpus: "1" };
+  const load = { url, body, connections: 32, cpus: LOAD_CPU };
   await runWrk({ ...load, durationSeconds: 2 }); // warm up the JIT
   const cpu0 = await server.cpuSeconds();
   const result = await runWrk({ ...load, durationSeconds: duration });
@@ -44,9 +44,7 @@ async function measureRest(
 
 /** REST c32 req/s and gRPC c32 server CPU per call, metrics on vs off. */
 export async function metricsCases(duration: number, pairs: number): Promise<Row[]> {
-  const body = JSON.stringify({
-    inputs: [{ name: "input-0", datatype: "FP32", shape: [1, 4], data: [0.1, 0.2, 0.3, 0.4] }],
-  });
+  const body = SMALL_BODY;
   const grpcServer = (env: Record<string, string>) => (port: number) =>
     subject(freePort(), { MLSERVER_GRPC_PORT: String(port), ...env });
   const rest = {

@@ -16,6 +16,7 @@ import { ModelServer } from "../src/server.ts";
 import { resolveModelSettings } from "../src/settings/model_settings.ts";
 import { ServerSettingsSchema } from "../src/settings/server_settings.ts";
 import { median } from "./lib/proc.ts";
+import { SMALL_BODY } from "./rest.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -38,10 +39,6 @@ async function handlerWith(metricsEndpoint: string | null) {
   return { server, handler };
 }
 
-const BODY = JSON.stringify({
-  inputs: [{ name: "input-0", datatype: "FP32", shape: [1, 4], data: [0.1, 0.2, 0.3, 0.4] }],
-});
-
 async function round(
   handler: (r: Request) => Promise<Response>,
   requests: number,
@@ -49,7 +46,7 @@ async function round(
   const start = performance.now();
   for (let i = 0; i < requests; i++) {
     const response = await handler(
-      new Request("http://localhost/v2/models/echo/infer", { method: "POST", body: BODY }),
+      new Request("http://localhost/v2/models/echo/infer", { method: "POST", body: SMALL_BODY }),
     );
     await response.arrayBuffer();
   }

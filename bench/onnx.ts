@@ -17,11 +17,11 @@ import { onnxOptions } from "../runtimes/onnx/options.ts";
 import { freePort, median, type ServerProcess, startServer } from "./lib/proc.ts";
 import { fmt, type Row } from "./lib/table.ts";
 import { runWrk } from "./lib/wrk.ts";
+import { LOAD_CPU } from "./rest.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const DENO = Deno.execPath();
 const SERVER_CPU = "0";
-const LOAD_CPU = "1";
 
 interface Model {
   name: string;

@@ -11,18 +11,15 @@ import { fmt, type Row } from "./lib/table.ts";
 import { runWrk, type WrkResult } from "./lib/wrk.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
+/** The small request of PERFORMANCE.md: one 1x4 FP32 input, JSON. */
+export const SMALL_BODY = JSON.stringify({
+  inputs: [{ name: "input-0", datatype: "FP32", shape: [1, 4], data: [0.1, 0.2, 0.3, 0.4] }],
+});
 const DENO = Deno.execPath();
 const SERVER_CPU = "0";
-const LOAD_CPU = "1";
-const SERVE_FLAGS = [
-  "run",
-  "--allow-net",
-  "--allow-read",
-  "--allow-env",
-  "--allow-sys=uid",
-  "--config",
-  `${ROOT}deno.json`,
-];
+/** The core the load generator runs on (servers run on `SERVER_CPU`). */
+export const LOAD_CPU = "1";
+const SERVE_FLAGS = ["run", "--allow-net", "--allow-read", "--allow-env", "--allow-sys=uid"];
 
 /** Starts a bare baseline (`bare_rest.ts` or `bare_binary.ts`) on a fresh port. */
 function bare(port: number, script = "bare_rest.ts"): Promise<ServerProcess> {
@@ -45,9 +42,16 @@ export function subject(
   env: Record<string, string> = {},
   root = ROOT,
 ): Promise<ServerProcess> {
-  const flags = SERVE_FLAGS.map((flag) => flag === `${ROOT}deno.json` ? `${root}deno.json` : flag);
   return startServer({
-    command: [DENO, ...flags, `${root}main.ts`, "start", `${root}bench/models`],
+    command: [
+      DENO,
+      ...SERVE_FLAGS,
+      "--config",
+      `${root}deno.json`,
+      `${root}main.ts`,
+      "start",
+      `${root}bench/models`,
+    ],
     cpus: SERVER_CPU,
     env: {
       MLSERVER_HOST: "127.0.0.1",
@@ -93,9 +97,7 @@ export async function measure(
 
 /** The small-payload cases: throughput at c32 and p99 latency at c64. */
 export async function restSmall(duration: number, pairs: number): Promise<Row[]> {
-  const body = JSON.stringify({
-    inputs: [{ name: "input-0", datatype: "FP32", shape: [1, 4], data: [0.1, 0.2, 0.3, 0.4] }],
-  });
+  const body = SMALL_BODY;
   const rows: Row[] = [];
   for (const [connections, metric] of [[32, "rps"], [64, "p99"]] as const) {
     const base: WrkResult[] = [];
