@@ -391,6 +391,26 @@ export function messageOf(err: unknown): string {
   return `Error: ${String(err)}`;
 }
 
+/** A host as an address names it: an IPv6 host in brackets. */
+export function addressHost(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+/** A listening address as logs and messages name it: `host:port`. */
+export function hostPort(host: string, port: number): string {
+  return `${addressHost(host)}:${port}`;
+}
+
+/**
+ * Why a listener could not bind, as one line naming it and the address. An
+ * address in use reads the same from Deno and from grpc-js (EADDRINUSE).
+ */
+export function listenError(what: string, address: string, err: unknown): Error {
+  const inUse = err instanceof Deno.errors.AddrInUse || /EADDRINUSE/.test(messageOf(err));
+  const reason = inUse ? "the address is already in use (another server?)" : messageOf(err);
+  return new Error(`Cannot listen for ${what} on ${address}: ${reason}`);
+}
+
 /** The V2 REST error body, `{"error": "..."}`. */
 export function toErrorBody(err: unknown): { error: string } {
   return { error: messageOf(err) };

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { messageOf } from "./errors.ts";
+import { hostPort, listenError, messageOf } from "./errors.ts";
 import type { Logger } from "./logging.ts";
 import {
   type ConnectionEntry,
@@ -212,16 +212,8 @@ export class HttpServer {
 
   #address(): string {
     const { host } = this.#options;
-    return `${host.includes(":") ? `[${host}]` : host}:${this.#port}`;
+    return hostPort(host, this.#port);
   }
-}
-
-/** Why a listener could not bind, as one line naming it and the address. */
-export function listenError(what: string, address: string, err: unknown): Error {
-  const reason = err instanceof Deno.errors.AddrInUse
-    ? "the address is already in use (another server?)"
-    : messageOf(err);
-  return new Error(`Cannot listen for ${what} on ${address}: ${reason}`);
 }
 
 /**
@@ -231,7 +223,7 @@ export function listenError(what: string, address: string, err: unknown): Error 
  * @returns the port to bind (the ephemeral one chosen for port 0)
  */
 async function probePort(host: string, port: number): Promise<number> {
-  const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const address = hostPort(host, port);
   let listener: Deno.Listener | undefined;
   try {
     listener = Deno.listen({ hostname: host, port });

@@ -10,9 +10,9 @@ import { BUILTIN_RUNTIMES } from "../runtimes/builtins.ts";
 import { DataPlane } from "./dataplane/dataplane.ts";
 import { Readiness } from "./dataplane/readiness.ts";
 import { RepositoryHandlers } from "./dataplane/repository_handlers.ts";
-import { clip, messageOf, UnavailableError } from "./errors.ts";
+import { clip, hostPort, listenError, messageOf, UnavailableError } from "./errors.ts";
 import { GrpcServer } from "./grpc/server.ts";
-import { type ConnectionSource, HttpServer, listenError } from "./http_server.ts";
+import { type ConnectionSource, HttpServer } from "./http_server.ts";
 import { defaultMaxConnections } from "./rest/connection_guard.ts";
 import { createLogger, type Logger } from "./logging.ts";
 import { ModelRegistry } from "./registry/model_registry.ts";
@@ -374,8 +374,7 @@ function serveMetrics(
       handler,
     );
   } catch (err) {
-    const host = settings.host.includes(":") ? `[${settings.host}]` : settings.host;
-    throw listenError("metrics", `${host}:${settings.metrics_port}`, err);
+    throw listenError("metrics", hostPort(settings.host, settings.metrics_port), err);
   }
   const { hostname, port } = server.addr;
   logger.info(`Metrics server running on http://${hostname}:${port}${exposition.path}`);

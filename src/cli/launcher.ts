@@ -24,6 +24,7 @@
  */
 
 import { delimiter, dirname, join, resolve } from "node:path";
+import { addressHost, hostPort } from "../errors.ts";
 import { localModelPath } from "../runtime/model_uri.ts";
 import type { ModelRepository } from "../repository/repository.ts";
 import { parseSocketTable } from "../rest/connection_guard.ts";
@@ -159,8 +160,8 @@ class Grants {
 
 /** The addresses the server listens on (and its tracing endpoint), as `--allow-net` names them. */
 export function listenAddresses(settings: ServerSettings): string[] {
-  const host = settings.host.includes(":") ? `[${settings.host}]` : settings.host;
-  const at = (port: number) => port === 0 ? host : `${host}:${port}`;
+  const at = (port: number) =>
+    port === 0 ? addressHost(settings.host) : hostPort(settings.host, port);
   const addresses = [at(settings.http_port), at(settings.grpc_port)];
   if (settings.metrics_endpoint !== null) addresses.push(at(settings.metrics_port));
   const tracing = settings.tracing_server;

@@ -8,6 +8,7 @@
  */
 
 import * as grpc from "@grpc/grpc-js";
+import { hostPort, listenError } from "../errors.ts";
 import type { Logger } from "../logging.ts";
 import { HealthService } from "./health.ts";
 import { addReflection } from "./reflection.ts";
@@ -75,18 +76,11 @@ export class GrpcServer {
         ...loadSync(protoPath, { keepCase: true }),
       };
     });
-    const address = `${
-      options.host.includes(":") ? `[${options.host}]` : options.host
-    }:${options.port}`;
+    const address = hostPort(options.host, options.port);
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => {
         if (err === null) resolve(bound);
-        else {
-          const reason = /EADDRINUSE/.test(err.message)
-            ? "the address is already in use (another server?)"
-            : err.message;
-          reject(new Error(`Cannot listen for gRPC on ${address}: ${reason}`));
-        }
+        else reject(listenError("gRPC", address, err));
       });
     });
     options.logger.info(`gRPC server running on http://${options.host}:${port}`);
