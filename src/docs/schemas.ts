@@ -7,6 +7,7 @@
  */
 
 import { DATATYPES } from "../protocol/datatypes.ts";
+import { MODEL_STATES } from "../protocol/types.ts";
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const duration = ref("StatisticDuration");
@@ -108,7 +109,7 @@ export const COMPONENTS: Readonly<Record<string, unknown>> = Object.freeze({
           version: { type: "string" },
           state: {
             type: "string",
-            enum: ["UNKNOWN", "READY", "UNAVAILABLE", "LOADING", "UNLOADING"],
+            enum: [...MODEL_STATES],
           },
           reason: { type: "string" },
         },

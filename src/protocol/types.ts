@@ -197,8 +197,11 @@ export interface ModelMetadata {
   parameters?: Parameters | undefined;
 }
 
-/** States a model can be in, as the repository index reports them. */
-export type ModelState = "UNKNOWN" | "READY" | "UNAVAILABLE" | "LOADING" | "UNLOADING";
+/** States a model can be in, as the repository index reports them (the API docs list these). */
+export const MODEL_STATES = ["UNKNOWN", "READY", "UNAVAILABLE", "LOADING", "UNLOADING"] as const;
+
+/** One of {@link MODEL_STATES}. */
+export type ModelState = typeof MODEL_STATES[number];
 
 /** One entry of the repository index. */
 export interface RepositoryIndexItem {
