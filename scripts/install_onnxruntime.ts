@@ -17,9 +17,9 @@
 
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { PACKAGE, pinnedVersion as pinnedOnnxVersion } from "../runtimes/onnx/ort.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const PACKAGE = "onnxruntime-node";
 
 const OS_NAMES: Readonly<Record<string, string>> = { windows: "win32" };
 const ARCH_NAMES: Readonly<Record<string, string>> = { x86_64: "x64", aarch64: "arm64" };
@@ -27,9 +27,10 @@ const ARCH_NAMES: Readonly<Record<string, string>> = { x86_64: "x64", aarch64: "
 /** The pinned version of onnxruntime-node (deno.json's imports). */
 export async function pinnedVersion(): Promise<string> {
   const config = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));
-  const spec: string = config.imports[PACKAGE];
-  const version = /^npm:onnxruntime-node@(\d[\w.-]*)$/.exec(spec)?.[1];
-  if (version === undefined) throw new Error(`deno.json pins no exact ${PACKAGE} version: ${spec}`);
+  const version = pinnedOnnxVersion(config.imports);
+  if (version === undefined) {
+    throw new Error(`deno.json pins no exact ${PACKAGE} version: ${config.imports[PACKAGE]}`);
+  }
   return version;
 }
 

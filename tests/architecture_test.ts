@@ -52,8 +52,8 @@ const TABLE: Readonly<Record<string, Rule>> = {
   // types (and its datatype list). server.ts wires all three in.
   metrics: { values: [], types: ["runtime"] },
   tracing: { values: [], types: ["metrics/recorder.ts"] },
-  // The docs also name the protocol's datatypes, from the one list of them.
-  docs: { values: ["protocol/datatypes.ts"], types: ["protocol"] },
+  // The docs also name the protocol's datatypes and model states, from the one list of each.
+  docs: { values: ["protocol/datatypes.ts", "protocol/types.ts"], types: ["protocol"] },
 };
 
 /**
@@ -74,6 +74,12 @@ const STATED: readonly { from: string; to: string; why: string }[] = [
     from: "cli",
     to: "../deno.json",
     why: "init writes the dependency versions into a new project",
+  },
+  {
+    from: "cli",
+    to: "../runtimes/onnx/ort.ts",
+    why: "the launcher grants --allow-ffi on the ONNX runtime's library folder: the runtime says " +
+      "where it is and which version deno.json pins",
   },
   {
     from: "http_server.ts",

@@ -25,12 +25,23 @@ import { createRequire } from "node:module";
 export type OnnxRuntime = typeof Ort;
 
 /** The npm package, as deno.json's imports name it. */
-const PACKAGE = "onnxruntime-node";
+export const PACKAGE = "onnxruntime-node";
 
-/** Where the image puts the library: `<prefix>/lib/mlserver/onnxruntime`. */
+/**
+ * Where the image puts the library: `<prefix>/lib/mlserver/onnxruntime`.
+ * (The launcher grants `--allow-ffi` on it, so it asks here.)
+ */
 export function defaultLibraryFolder(): string {
   const bin = Deno.execPath().replace(/\/[^/]*$/, "");
   return `${bin.replace(/\/[^/]*$/, "")}/lib/mlserver/onnxruntime`;
+}
+
+/**
+ * The exact version of the package that deno.json's `imports` pin
+ * (`npm:onnxruntime-node@1.30.0`), undefined when they pin none.
+ */
+export function pinnedVersion(imports: Readonly<Record<string, string>>): string | undefined {
+  return /^npm:onnxruntime-node@(\d[\w.-]*)$/.exec(imports[PACKAGE] ?? "")?.[1];
 }
 
 /** Options of {@link loadOnnxRuntime}. */

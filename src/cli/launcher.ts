@@ -24,6 +24,7 @@
  */
 
 import { delimiter, dirname, join, resolve } from "node:path";
+import { defaultLibraryFolder, PACKAGE as ONNX_PACKAGE } from "../../runtimes/onnx/ort.ts";
 import { addressHost, hostPort } from "../errors.ts";
 import { localModelPath } from "../runtime/model_uri.ts";
 import type { ModelRepository } from "../repository/repository.ts";
@@ -192,10 +193,9 @@ export function denoCacheDir(env: Readonly<Record<string, string>>): string {
 
 /** Folders that may hold the ONNX Runtime library: the image's, and the npm cache's. */
 export async function onnxLibraryFolders(denoDir: string, version: string): Promise<string[]> {
-  const prefix = dirname(dirname(Deno.execPath()));
   const candidates = [
-    join(prefix, "lib", "mlserver", "onnxruntime"),
-    join(denoDir, "npm", "registry.npmjs.org", "onnxruntime-node", version, "bin"),
+    defaultLibraryFolder(),
+    join(denoDir, "npm", "registry.npmjs.org", ONNX_PACKAGE, version, "bin"),
   ];
   const found: string[] = [];
   for (const folder of candidates) {

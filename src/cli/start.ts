@@ -8,6 +8,7 @@
 
 import { fileURLToPath } from "node:url";
 import config from "../../deno.json" with { type: "json" };
+import { pinnedVersion as pinnedOnnxVersion } from "../../runtimes/onnx/ort.ts";
 import { createLogger, type Logger, type LogLevel, silentLogger } from "../logging.ts";
 import { ModelRepository } from "../repository/repository.ts";
 import { ModelServer } from "../server.ts";
@@ -219,7 +220,7 @@ async function launch(
     }),
   );
   const denoDir = denoCacheDir(env);
-  const onnxVersion = /@([\d.]+)$/.exec(config.imports["onnxruntime-node"])?.[1] ?? "";
+  const onnxVersion = pinnedOnnxVersion(config.imports) ?? "";
   const plan = planLaunch({
     settings,
     env,
