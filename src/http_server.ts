@@ -36,6 +36,8 @@ export interface HttpServerOptions {
   connections?: ConnectionSource;
 }
 
+/** While every connection is busy, the guard sees one request in this many (on average). */
+const SAMPLE_EVERY = 8;
 /** How often the connections are looked at. */
 const INSPECT_INTERVAL_MS = 1000;
 /** How long to wait before binding again after the process ran out of file descriptors. */
@@ -97,6 +99,7 @@ export class HttpServer {
   #bind(): Deno.HttpServer<Deno.NetAddr> {
     const { host, handler, logger } = this.#options;
     const guard = this.#guard;
+    let unsampled = 1;
     const server = Deno.serve({
       hostname: host,
       port: this.#port,
@@ -108,6 +111,15 @@ export class HttpServer {
         return new Response(JSON.stringify({ error: "Internal server error" }), { status: 500 });
       },
     }, (request, info) => {
+      // Without a connection table the guard is off: nothing to tell it.
+      if (!this.#guardWorks) return handler(request);
+      if (guard.sampling) {
+        // Every connection is busy: look at one request in SAMPLE_EVERY, on average.
+        if (--unsampled > 0) return handler(request);
+        unsampled = 1 + Math.floor(Math.random() * (2 * SAMPLE_EVERY - 1));
+        guard.sampled(info.remoteAddr.port);
+        return handler(request);
+      }
       // The guard learns which connections are in use from their client ports.
       // Its clock is Date.now(): a millisecond is plenty for timeouts of seconds,
       // and it costs a fraction of performance.now() on this path. A callback

@@ -75,3 +75,65 @@ Deno.test("ConnectionGuard forgets closed connections and unused ports", () => {
   assert.equal(guard.inspect([conn(1)], 8_000).action, "none");
   assert.equal(guard.inspect([conn(1)], 18_001).action, "rotate");
 });
+
+Deno.test("ConnectionGuard samples while every connection is busy, and counts exactly once one is not", () => {
+  const guard = new ConnectionGuard(LIMITS);
+  guard.inspect([conn(1), conn(2)], 0);
+  assert.equal(guard.sampling, false, "nothing seen yet");
+  guard.begin(1, 500);
+  guard.end(1, 510);
+  guard.begin(2, 600);
+  guard.end(2, 610);
+  guard.inspect([conn(1), conn(2)], 1_000);
+  assert.equal(guard.sampling, true, "both sent requests since the last look");
+  guard.sampled(1);
+  guard.sampled(2);
+  guard.inspect([conn(1), conn(2)], 2_000);
+  assert.equal(guard.sampling, true, "both sampled");
+  guard.sampled(1); // connection 2 went quiet
+  guard.inspect([conn(1), conn(2)], 3_000);
+  assert.equal(guard.sampling, false, "one unsampled connection ends the sampling");
+  guard.sampled(1); // ignored now: the listener calls begin and end again
+  guard.inspect([conn(1), conn(2)], 4_000);
+  assert.equal(guard.sampling, false, "connection 2 is still quiet");
+});
+
+Deno.test("ConnectionGuard: a new connection that sends nothing while sampling gets its header timeout", () => {
+  const guard = new ConnectionGuard(LIMITS);
+  guard.inspect([conn(1)], 0);
+  guard.begin(1, 500);
+  guard.end(1, 510);
+  guard.inspect([conn(1)], 1_000);
+  assert.equal(guard.sampling, true);
+  guard.sampled(1);
+  // A slow client connects and never finishes its headers.
+  assert.equal(guard.inspect([conn(1), conn(3)], 2_000).action, "none");
+  assert.equal(guard.sampling, false);
+  guard.begin(1, 2_500);
+  guard.end(1, 2_510);
+  assert.equal(guard.inspect([conn(1), conn(3)], 11_000).action, "none");
+  assert.deepEqual(guard.inspect([conn(1), conn(3)], 12_001), {
+    action: "rotate",
+    open: 2,
+    stalled: 1,
+  });
+});
+
+Deno.test("ConnectionGuard: a connection that goes quiet while sampled gets its idle timeout from its last sample", () => {
+  const guard = new ConnectionGuard(LIMITS);
+  guard.inspect([conn(1)], 0);
+  guard.begin(1, 500);
+  guard.end(1, 510);
+  guard.inspect([conn(1)], 1_000);
+  // Sampled busily for two minutes: longer than idle_timeout since its last exact count.
+  for (let t = 2_000; t <= 120_000; t += 1_000) {
+    guard.sampled(1);
+    assert.equal(guard.inspect([conn(1)], t).action, "none", `at ${t} ms`);
+  }
+  // Then quiet: judged idle 60 s after the last look that sampled it, not at once
+  // and not after the header timeout.
+  assert.equal(guard.inspect([conn(1)], 121_000).action, "none");
+  assert.equal(guard.sampling, false);
+  assert.equal(guard.inspect([conn(1)], 179_000).action, "none");
+  assert.deepEqual(guard.inspect([conn(1)], 181_000), { action: "rotate", open: 1, stalled: 1 });
+});
