@@ -16,7 +16,7 @@
 import { freePort, median, type ServerProcess } from "./lib/proc.ts";
 import { fmt, type Row } from "./lib/table.ts";
 import { runWrk } from "./lib/wrk.ts";
-import { LOAD_CPU, SMALL_BODY, subject } from "./rest.ts";
+import { LOAD_CPU, SMALL_BODY, startTaskFlags, subject } from "./rest.ts";
 
 /** Connections per server: three servers share the core, so each gets fewer than `rest`'s 32. */
 const CONNECTIONS = 16;
@@ -26,6 +26,8 @@ const TOLERANCE = 0.05;
 interface Side {
   label: string;
   root: string | undefined;
+  /** `deno run` flags; undefined serves in place (the bench default). */
+  flags: string[] | undefined;
   cpuUs: number[];
 }
 
@@ -37,7 +39,7 @@ async function round(sides: readonly Side[], body: string, duration: number): Pr
       const port = freePort();
       servers.push({
         side,
-        server: await subject(port, {}, side.root),
+        server: await subject(port, {}, side.root, side.flags),
         url: `http://127.0.0.1:${port}/v2/models/echo/infer`,
       });
     }
@@ -62,19 +64,31 @@ async function round(sides: readonly Side[], body: string, duration: number): Pr
   }
 }
 
-/** Server CPU per request of this checkout over `against`'s, with the A/A noise floor. */
+/**
+ * Server CPU per request of this checkout over `against`'s, with the A/A
+ * noise floor. `launched` serves each checkout as its `deno task start`
+ * does (this one: a launcher and its scoped child, CPU of both counted)
+ * instead of in place.
+ */
 export async function compareCase(
   duration: number,
   rounds: number,
   against: string | undefined,
+  launched = false,
 ): Promise<Row[]> {
   if (against === undefined) {
     throw new Error("bench compare needs --against DIR (another checkout of this repository)");
   }
   const other = against.endsWith("/") ? against : `${against}/`;
-  const base: Side = { label: other, root: other, cpuUs: [] };
-  const ours: Side = { label: "this checkout", root: undefined, cpuUs: [] };
-  const twin: Side = { label: "this checkout (A/A)", root: undefined, cpuUs: [] };
+  const ourFlags = launched ? await startTaskFlags() : undefined;
+  const base: Side = {
+    label: other,
+    root: other,
+    flags: launched ? await startTaskFlags(other) : undefined,
+    cpuUs: [],
+  };
+  const ours: Side = { label: "this checkout", root: undefined, flags: ourFlags, cpuUs: [] };
+  const twin: Side = { label: "this checkout (A/A)", root: undefined, flags: ourFlags, cpuUs: [] };
   for (let i = 0; i < rounds; i++) {
     const order = i % 2 === 0 ? [base, ours, twin] : [twin, ours, base];
     await round(order, SMALL_BODY, duration);
@@ -83,7 +97,8 @@ export async function compareCase(
   const noise = median(twin.cpuUs.map((us, i) => us / ours.cpuUs[i]!));
   const spread = ours.cpuUs.map((us, i) => fmt(us / base.cpuUs[i]!, 2)).join(" ");
   return [{
-    case: `REST infer 1x4 FP32, c${CONNECTIONS} each at once, server CPU/request`,
+    case: `REST infer 1x4 FP32, c${CONNECTIONS} each at once, server CPU/request` +
+      (launched ? ", as deno task start serves" : ""),
     baseline: `${fmt(median(base.cpuUs), 1)} us (${other})`,
     subject: `${fmt(median(ours.cpuUs), 1)} us`,
     ratio: `${fmt(ratio, 3)}x [${spread}]; A/A ${fmt(noise, 3)}x`,

@@ -19,7 +19,30 @@ const DENO = Deno.execPath();
 const SERVER_CPU = "0";
 /** The core the load generator runs on (servers run on `SERVER_CPU`). */
 export const LOAD_CPU = "1";
-const SERVE_FLAGS = ["run", "--allow-net", "--allow-read", "--allow-env", "--allow-sys=uid"];
+/**
+ * Readiness probes close their connections, as kubelet's do: a kept-alive
+ * idle one would sit beside the load's busy connections for the whole run.
+ */
+const PROBE = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+
+/** Flags that serve in place: without --allow-run the server spawns no launcher child. */
+const SERVE_FLAGS = ["--allow-net", "--allow-read", "--allow-env", "--allow-sys=uid"];
+
+/**
+ * The `deno run` flags of a checkout's `start` task, so a benchmark serves
+ * the way `deno task start` does (with this checkout: a launcher and its
+ * scoped child, whose connection guard then works).
+ */
+export async function startTaskFlags(root = ROOT): Promise<string[]> {
+  const config = JSON.parse(await Deno.readTextFile(`${root}deno.json`));
+  const words = String(config.tasks.start).split(/\s+/);
+  const run = words.indexOf("run");
+  const main = words.indexOf("main.ts");
+  if (words[0] !== "deno" || run < 0 || main < run) {
+    throw new Error(`${root}deno.json: the start task is not 'deno run ... main.ts start'`);
+  }
+  return words.slice(run + 1, main);
+}
 
 /** Starts a bare baseline (`bare_rest.ts` or `bare_binary.ts`) on a fresh port. */
 function bare(port: number, script = "bare_rest.ts"): Promise<ServerProcess> {
@@ -41,11 +64,13 @@ export function subject(
   port: number,
   env: Record<string, string> = {},
   root = ROOT,
+  flags: readonly string[] = SERVE_FLAGS,
 ): Promise<ServerProcess> {
   return startServer({
     command: [
       DENO,
-      ...SERVE_FLAGS,
+      "run",
+      ...flags,
       "--config",
       `${root}deno.json`,
       `${root}main.ts`,
@@ -63,7 +88,7 @@ export function subject(
       ...env,
     },
     ready: () =>
-      fetch(`http://127.0.0.1:${port}/v2/health/ready`).then(async (
+      fetch(`http://127.0.0.1:${port}/v2/health/ready`, { client: PROBE }).then(async (
         r,
       ) => (await r.body?.cancel(), r.ok)),
   });

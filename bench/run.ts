@@ -7,8 +7,9 @@
  *   deno task bench --duration 5    shorter runs (default 10 s)
  *   deno task bench --pairs 3       baseline/subject pairs (default 3)
  *   deno task bench metrics         metrics on vs off (REST and gRPC small)
- *   deno task bench compare --against DIR
+ *   deno task bench compare --against DIR [--launched]
  *                                   this checkout against another, running at once
+ *                                   (--launched: each as its start task serves)
  *
  * @module
  */
@@ -27,6 +28,7 @@ import { xgboostCase } from "./xgboost.ts";
 /** Options only some cases read. */
 interface CaseOptions {
   against?: string | undefined;
+  launched?: boolean | undefined;
 }
 
 const CASES: Record<
@@ -42,7 +44,8 @@ const CASES: Record<
   onnx: onnxCases,
   sklearn: (_duration, pairs) => sklearnCase(pairs),
   metrics: metricsCases,
-  compare: (duration, pairs, options) => compareCase(duration, pairs, options.against),
+  compare: (duration, pairs, options) =>
+    compareCase(duration, pairs, options.against, options.launched),
 };
 
 const { values, positionals } = parseArgs({
@@ -51,6 +54,7 @@ const { values, positionals } = parseArgs({
     duration: { type: "string", default: "10" },
     pairs: { type: "string", default: "3" },
     against: { type: "string" },
+    launched: { type: "boolean" },
   },
   allowPositionals: true,
 });
@@ -67,7 +71,10 @@ for (const name of selected) {
   }
   console.error(`running ${name}...`);
   rows.push(
-    ...await run(Number(values.duration), Number(values.pairs), { against: values.against }),
+    ...await run(Number(values.duration), Number(values.pairs), {
+      against: values.against,
+      launched: values.launched,
+    }),
   );
 }
 printTable(rows);

@@ -12,7 +12,10 @@ export interface ServerProcess extends AsyncDisposable {
   startupMs: number;
   /** Resident memory in MiB, from /proc/<pid>/status. */
   rssMiB(): Promise<number>;
-  /** User + system CPU seconds consumed so far, from /proc/<pid>/stat. */
+  /**
+   * User + system CPU seconds consumed so far by the process and its
+   * children (a launcher's server), from /proc/<pid>/stat.
+   */
   cpuSeconds(): Promise<number>;
 }
 
@@ -73,12 +76,7 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
       const status = await Deno.readTextFile(`/proc/${pid}/status`);
       return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
     },
-    cpuSeconds: async () => {
-      const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const ticks = Number(fields[11]) + Number(fields[12]);
-      return ticks / 100; // USER_HZ is 100 on Linux
-    },
+    cpuSeconds: () => treeCpuSeconds(pid),
     async [Symbol.asyncDispose]() {
       try {
         child.kill("SIGTERM");
@@ -89,6 +87,18 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
       await stderr;
     },
   };
+}
+
+/** CPU seconds of a process and, recursively, of its live children. */
+async function treeCpuSeconds(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  let seconds = (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
+  const children = await Deno.readTextFile(`/proc/${pid}/task/${pid}/children`).catch(() => "");
+  for (const child of children.trim().split(" ").filter((c) => c !== "")) {
+    seconds += await treeCpuSeconds(Number(child)).catch(() => 0);
+  }
+  return seconds;
 }
 
 /** taskset execs the program, so the pid is the server's own. */
