@@ -20,6 +20,8 @@ import { LOAD_CPU, SMALL_BODY, startTaskFlags, subject } from "./rest.ts";
 
 /** Connections per server: three servers share the core, so each gets fewer than `rest`'s 32. */
 const CONNECTIONS = 16;
+/** Load before the measured windows of each round. */
+const WARM_UP_SECONDS = 5;
 /** Within this of 1, against the other checkout, counts as no change. */
 const TOLERANCE = 0.05;
 
@@ -45,7 +47,9 @@ async function round(sides: readonly Side[], body: string, duration: number): Pr
     }
     const load = (url: string, durationSeconds: number) =>
       runWrk({ url, body, connections: CONNECTIONS, durationSeconds, cpus: LOAD_CPU });
-    await Promise.all(servers.map((s) => load(s.url, 2))); // warm up the JIT
+    // Long enough for the JIT to settle: after 2 s, the first window still ran 5-8
+    // points above the second (more code to optimise on one side than the other).
+    await Promise.all(servers.map((s) => load(s.url, WARM_UP_SECONDS)));
     for (let window = 0; window < 2; window++) {
       const before = await Promise.all(servers.map((s) => s.server.cpuSeconds()));
       const results = await Promise.all(servers.map((s) => load(s.url, duration)));
