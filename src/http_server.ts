@@ -70,6 +70,10 @@ export class HttpServer {
     const server = new HttpServer(options);
     // An ephemeral port is nobody else's; a fixed one is checked before it is shared.
     if (options.port !== 0) server.#port = await probePort(options.host, options.port);
+    // A table that can never be read turns the guard off before the first request,
+    // so the listener serves the handler bare (any port will do for the question).
+    const table = await (options.connections ?? readConnections)(server.#port);
+    if (table === undefined) server.#guardOff();
     server.#current = server.#bind();
     server.#port = server.#current.addr.port;
     const { hostname, port } = server.#current.addr;
@@ -100,7 +104,7 @@ export class HttpServer {
     const { host, handler, logger } = this.#options;
     const guard = this.#guard;
     let unsampled = 1;
-    const server = Deno.serve({
+    const options: Deno.ServeTcpOptions = {
       hostname: host,
       port: this.#port,
       // Lets the next generation bind before this one shuts down (Linux).
@@ -110,8 +114,15 @@ export class HttpServer {
         logger.error(`Unhandled HTTP error: ${messageOf(err)}`, { err });
         return new Response(JSON.stringify({ error: "Internal server error" }), { status: 500 });
       },
-    }, (request, info) => {
-      // Without a connection table the guard is off: nothing to tell it.
+    };
+    // Without a connection table the guard is off: nothing to tell it.
+    if (!this.#guardWorks) {
+      const bare = Deno.serve(options, handler);
+      bare.finished.catch((err) => this.#failed(bare, err));
+      return bare;
+    }
+    const server = Deno.serve(options, (request, info) => {
+      // The table may turn out unreadable after the start (the guard then turns off).
       if (!this.#guardWorks) return handler(request);
       if (guard.sampling) {
         // Every connection is busy: look at one request in SAMPLE_EVERY, on average.
@@ -168,6 +179,15 @@ export class HttpServer {
     this.#draining.add(done);
   }
 
+  /** No connection table, ever: the bounds are off (said once). */
+  #guardOff(): void {
+    this.#guardWorks = false;
+    this.#options.logger.warning(
+      "No connection table (/proc/net/tcp): HTTP header and idle timeouts and " +
+        "max_connections are off",
+    );
+  }
+
   async #inspect(): Promise<void> {
     if (this.#inspecting || this.#stopped || !this.#guardWorks) return;
     this.#inspecting = true;
@@ -175,11 +195,7 @@ export class HttpServer {
       const connections = await (this.#options.connections ?? readConnections)(this.#port);
       if (connections === null) return; // out of descriptors: look again next time
       if (connections === undefined) {
-        this.#guardWorks = false;
-        this.#options.logger.warning(
-          "No connection table (/proc/net/tcp): HTTP header and idle timeouts and " +
-            "max_connections are off",
-        );
+        this.#guardOff();
         return;
       }
       if (this.#stopped) return;
