@@ -1,7 +1,9 @@
 /**
  * This checkout against another one on the small REST request, for changes
  * whose cost is a few percent: `deno task bench compare --against DIR`, DIR
- * being, say, `git worktree add /tmp/before <commit>`.
+ * being, say, `git worktree add /tmp/before <commit>`. `--subject DIR2`
+ * measures another checkout in place of this one (a commit against its
+ * parent, with today's bench).
  *
  * Runs taken one after the other spread 2-3x on a shared machine, so here
  * the servers run at once, all pinned to the same core, each under its own
@@ -79,20 +81,26 @@ export async function compareCase(
   rounds: number,
   against: string | undefined,
   launched = false,
+  subjectRoot?: string,
 ): Promise<Row[]> {
   if (against === undefined) {
     throw new Error("bench compare needs --against DIR (another checkout of this repository)");
   }
   const other = against.endsWith("/") ? against : `${against}/`;
-  const ourFlags = launched ? await startTaskFlags() : undefined;
+  const mine = subjectRoot === undefined
+    ? undefined
+    : subjectRoot.endsWith("/")
+    ? subjectRoot
+    : `${subjectRoot}/`;
+  const ourFlags = launched ? await startTaskFlags(mine) : undefined;
   const base: Side = {
     label: other,
     root: other,
     flags: launched ? await startTaskFlags(other) : undefined,
     cpuUs: [],
   };
-  const ours: Side = { label: "this checkout", root: undefined, flags: ourFlags, cpuUs: [] };
-  const twin: Side = { label: "this checkout (A/A)", root: undefined, flags: ourFlags, cpuUs: [] };
+  const ours: Side = { label: mine ?? "this checkout", root: mine, flags: ourFlags, cpuUs: [] };
+  const twin: Side = { label: `${ours.label} (A/A)`, root: mine, flags: ourFlags, cpuUs: [] };
   for (let i = 0; i < rounds; i++) {
     const order = i % 2 === 0 ? [base, ours, twin] : [twin, ours, base];
     await round(order, SMALL_BODY, duration);
@@ -104,7 +112,7 @@ export async function compareCase(
     case: `REST infer 1x4 FP32, c${CONNECTIONS} each at once, server CPU/request` +
       (launched ? ", as deno task start serves" : ""),
     baseline: `${fmt(median(base.cpuUs), 1)} us (${other})`,
-    subject: `${fmt(median(ours.cpuUs), 1)} us`,
+    subject: `${fmt(median(ours.cpuUs), 1)} us${mine === undefined ? "" : ` (${mine})`}`,
     ratio: `${fmt(ratio, 3)}x [${spread}]; A/A ${fmt(noise, 3)}x`,
     target: `within ${TOLERANCE * 100}%`,
     ok: Math.abs(ratio - 1) <= TOLERANCE,

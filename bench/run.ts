@@ -7,9 +7,9 @@
  *   deno task bench --duration 5    shorter runs (default 10 s)
  *   deno task bench --pairs 3       baseline/subject pairs (default 3)
  *   deno task bench metrics         metrics on vs off (REST and gRPC small)
- *   deno task bench compare --against DIR [--launched]
- *                                   this checkout against another, running at once
- *                                   (--launched: each as its start task serves)
+ *   deno task bench compare --against DIR [--launched] [--subject DIR2]
+ *                                   this checkout (or DIR2) against another, running at
+ *                                   once (--launched: each as its start task serves)
  *
  * @module
  */
@@ -29,6 +29,7 @@ import { xgboostCase } from "./xgboost.ts";
 interface CaseOptions {
   against?: string | undefined;
   launched?: boolean | undefined;
+  subject?: string | undefined;
 }
 
 const CASES: Record<
@@ -45,7 +46,7 @@ const CASES: Record<
   sklearn: (_duration, pairs) => sklearnCase(pairs),
   metrics: metricsCases,
   compare: (duration, pairs, options) =>
-    compareCase(duration, pairs, options.against, options.launched),
+    compareCase(duration, pairs, options.against, options.launched, options.subject),
 };
 
 const { values, positionals } = parseArgs({
@@ -55,6 +56,7 @@ const { values, positionals } = parseArgs({
     pairs: { type: "string", default: "3" },
     against: { type: "string" },
     launched: { type: "boolean" },
+    subject: { type: "string" },
   },
   allowPositionals: true,
 });
@@ -74,6 +76,7 @@ for (const name of selected) {
     ...await run(Number(values.duration), Number(values.pairs), {
       against: values.against,
       launched: values.launched,
+      subject: values.subject,
     }),
   );
 }
