@@ -51,3 +51,62 @@ Deno.test("HttpServer with a table that is not ready yet keeps its bounds on", a
     await server.stop();
   }
 });
+
+/** Sends keep-alive requests on `conn` until `until` (performance.now()), each answered before the next. */
+async function busy(conn: Deno.Conn, until: number): Promise<number> {
+  const request = new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  const buffer = new Uint8Array(4096);
+  let answered = 0;
+  while (performance.now() < until) {
+    await conn.write(request);
+    let text = "";
+    while (!text.endsWith("served")) {
+      const n = await conn.read(buffer);
+      if (n === null) throw new Error("closed while busy");
+      text += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+    answered++;
+  }
+  return answered;
+}
+
+/** Milliseconds until the server closes `conn`, or -1 if it stays open for `ms`. */
+async function closedAfter(conn: Deno.Conn, ms: number): Promise<number> {
+  const started = performance.now();
+  const timeout = new Promise<"open">((resolve) => setTimeout(() => resolve("open"), ms));
+  const read = await Promise.race([conn.read(new Uint8Array(64)).catch(() => null), timeout]);
+  return read === "open" ? -1 : performance.now() - started;
+}
+
+Deno.test("HttpServer: connections busy long enough to be sampled still close after idle_timeout once quiet", async () => {
+  const conns: Deno.Conn[] = [];
+  const server = await HttpServer.start({
+    host: "127.0.0.1",
+    port: 0,
+    handler: () => Promise.resolve(new Response("served")),
+    limits: { ...LIMITS, idleTimeoutMs: 1_500 },
+    logger: createLogger({ write: () => {} }),
+    // Exactly the test's connections, so every one of them is busy during the load.
+    connections: () =>
+      Promise.resolve(conns.map((c) => {
+        const port = (c.localAddr as Deno.NetAddr).port;
+        return { key: `client:${port}`, remotePort: port };
+      })),
+  });
+  try {
+    for (let i = 0; i < 3; i++) {
+      conns.push(await Deno.connect({ hostname: "127.0.0.1", port: server.port }));
+    }
+    // Over three looks of the guard: it samples from the second on.
+    const until = performance.now() + 3_200;
+    const answered = await Promise.all(conns.map((c) => busy(c, until)));
+    assert.ok(answered.every((n) => n > 100), `answered ${answered}`);
+    const closed = await Promise.all(conns.map((c) => closedAfter(c, 6_000)));
+    // Not before idle_timeout from their last request (a stale sample would close them at the
+    // next look), and within a few looks after it.
+    for (const ms of closed) assert.ok(ms >= 1_200 && ms < 6_000, `closed after ${closed} ms`);
+  } finally {
+    for (const c of conns) c.close();
+    await server.stop();
+  }
+});
