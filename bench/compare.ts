@@ -18,7 +18,8 @@
 import { freePort, median, type ServerProcess } from "./lib/proc.ts";
 import { fmt, type Row } from "./lib/table.ts";
 import { runWrk } from "./lib/wrk.ts";
-import { LOAD_CPU, SMALL_BODY, startTaskFlags, subject } from "./rest.ts";
+import { LOAD_CPU, SMALL_BODY, subject } from "./rest.ts";
+import { startTaskFlags } from "../tests/_cli.ts";
 
 /** Connections per server: three servers share the core, so each gets fewer than `rest`'s 32. */
 const CONNECTIONS = 16;
@@ -86,17 +87,13 @@ export async function compareCase(
   if (against === undefined) {
     throw new Error("bench compare needs --against DIR (another checkout of this repository)");
   }
-  const other = against.endsWith("/") ? against : `${against}/`;
-  const mine = subjectRoot === undefined
-    ? undefined
-    : subjectRoot.endsWith("/")
-    ? subjectRoot
-    : `${subjectRoot}/`;
-  const ourFlags = launched ? await startTaskFlags(mine) : undefined;
+  const other = folder(against);
+  const mine = subjectRoot === undefined ? undefined : folder(subjectRoot);
+  const ourFlags = launched ? startTaskFlags(mine) : undefined;
   const base: Side = {
     label: other,
     root: other,
-    flags: launched ? await startTaskFlags(other) : undefined,
+    flags: launched ? startTaskFlags(other) : undefined,
     cpuUs: [],
   };
   const ours: Side = { label: mine ?? "this checkout", root: mine, flags: ourFlags, cpuUs: [] };
@@ -117,4 +114,9 @@ export async function compareCase(
     target: `within ${TOLERANCE * 100}%`,
     ok: Math.abs(ratio - 1) <= TOLERANCE,
   }];
+}
+
+/** A checkout's folder as subject() takes it: with a trailing slash. */
+function folder(dir: string): string {
+  return dir.endsWith("/") ? dir : `${dir}/`;
 }

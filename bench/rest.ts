@@ -9,6 +9,8 @@
 import { freePort, median, type ServerProcess, startServer } from "./lib/proc.ts";
 import { fmt, type Row } from "./lib/table.ts";
 import { runWrk, type WrkResult } from "./lib/wrk.ts";
+// Serving in place (no --allow-run: no launcher child), as the tests' servers do.
+import { START_PERMISSIONS } from "../tests/_cli.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 /** The small request of PERFORMANCE.md: one 1x4 FP32 input, JSON. */
@@ -24,25 +26,6 @@ export const LOAD_CPU = "1";
  * idle one would sit beside the load's busy connections for the whole run.
  */
 const PROBE = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
-
-/** Flags that serve in place: without --allow-run the server spawns no launcher child. */
-const SERVE_FLAGS = ["--allow-net", "--allow-read", "--allow-env", "--allow-sys=uid"];
-
-/**
- * The `deno run` flags of a checkout's `start` task, so a benchmark serves
- * the way `deno task start` does (with this checkout: a launcher and its
- * scoped child, whose connection guard then works).
- */
-export async function startTaskFlags(root = ROOT): Promise<string[]> {
-  const config = JSON.parse(await Deno.readTextFile(`${root}deno.json`));
-  const words = String(config.tasks.start).split(/\s+/);
-  const run = words.indexOf("run");
-  const main = words.indexOf("main.ts");
-  if (words[0] !== "deno" || run < 0 || main < run) {
-    throw new Error(`${root}deno.json: the start task is not 'deno run ... main.ts start'`);
-  }
-  return words.slice(run + 1, main);
-}
 
 /** Starts a bare baseline (`bare_rest.ts` or `bare_binary.ts`) on a fresh port. */
 function bare(port: number, script = "bare_rest.ts"): Promise<ServerProcess> {
@@ -64,7 +47,7 @@ export function subject(
   port: number,
   env: Record<string, string> = {},
   root = ROOT,
-  flags: readonly string[] = SERVE_FLAGS,
+  flags: readonly string[] = START_PERMISSIONS,
 ): Promise<ServerProcess> {
   return startServer({
     command: [

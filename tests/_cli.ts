@@ -7,6 +7,7 @@
  * @module
  */
 
+import { join } from "node:path";
 import { repoPath } from "./_helpers.ts";
 
 /** What a server serving in its own process needs (no run: it serves instead of launching). */
@@ -153,11 +154,20 @@ export async function startCli(args: string[], options: CliOptions = {}): Promis
   };
 }
 
-/** The flags of deno.json's `start` task (between `run` and `main.ts`). */
-export function startTaskFlags(): string[] {
-  const config = JSON.parse(Deno.readTextFileSync(repoPath("deno.json")));
-  const words = (config.tasks.start as string).split(/\s+/);
-  return words.slice(words.indexOf("run") + 1, words.indexOf("main.ts"));
+/**
+ * The flags of a checkout's deno.json `start` task (between `run` and
+ * `main.ts`): this repository's by default, another checkout's for
+ * `bench compare --launched`.
+ */
+export function startTaskFlags(root = repoPath()): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(join(root, "deno.json")));
+  const words = String(config.tasks.start).split(/\s+/);
+  const run = words.indexOf("run");
+  const main = words.indexOf("main.ts");
+  if (words[0] !== "deno" || run < 0 || main < run) {
+    throw new Error(`${root}/deno.json: the start task is not 'deno run ... main.ts start'`);
+  }
+  return words.slice(run + 1, main);
 }
 
 /** The start task's permission flags: what `cliCommand` takes as `permissions` to run the launcher. */
