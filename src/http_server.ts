@@ -36,8 +36,6 @@ export interface HttpServerOptions {
   connections?: ConnectionSource;
 }
 
-/** While every connection is busy, the guard sees one request in this many (on average). */
-const SAMPLE_EVERY = 8;
 /** How often the connections are looked at. */
 const INSPECT_INTERVAL_MS = 1000;
 /** How long to wait before binding again after the process ran out of file descriptors. */
@@ -72,8 +70,7 @@ export class HttpServer {
     if (options.port !== 0) server.#port = await probePort(options.host, options.port);
     // A table that can never be read turns the guard off before the first request,
     // so the listener serves the handler bare (any port will do for the question).
-    const table = await (options.connections ?? readConnections)(server.#port);
-    if (table === undefined) server.#guardOff();
+    if (await server.#readTable() === undefined) server.#guardOff();
     server.#current = server.#bind();
     server.#port = server.#current.addr.port;
     const { hostname, port } = server.#current.addr;
@@ -103,7 +100,6 @@ export class HttpServer {
   #bind(): Deno.HttpServer<Deno.NetAddr> {
     const { host, handler, logger } = this.#options;
     const guard = this.#guard;
-    let unsampled = 1;
     const options: Deno.ServeTcpOptions = {
       hostname: host,
       port: this.#port,
@@ -115,20 +111,11 @@ export class HttpServer {
         return new Response(JSON.stringify({ error: "Internal server error" }), { status: 500 });
       },
     };
-    // Without a connection table the guard is off: nothing to tell it.
-    if (!this.#guardWorks) {
-      const bare = Deno.serve(options, handler);
-      bare.finished.catch((err) => this.#failed(bare, err));
-      return bare;
-    }
-    const server = Deno.serve(options, (request, info) => {
+    const guarded: Deno.ServeHandler<Deno.NetAddr> = (request, info) => {
       // The table may turn out unreadable after the start (the guard then turns off).
       if (!this.#guardWorks) return handler(request);
       if (guard.sampling) {
-        // Every connection is busy: look at one request in SAMPLE_EVERY, on average.
-        if (--unsampled > 0) return handler(request);
-        unsampled = 1 + Math.floor(Math.random() * (2 * SAMPLE_EVERY - 1));
-        guard.sampled(info.remoteAddr.port);
+        if (guard.samplesNext()) guard.sampled(info.remoteAddr.port);
         return handler(request);
       }
       // The guard learns which connections are in use from their client ports.
@@ -141,7 +128,9 @@ export class HttpServer {
       const end = () => guard.end(port, Date.now());
       answer.then(end, end);
       return answer;
-    });
+    };
+    // Without a connection table the guard is off: nothing to tell it, so no wrapper.
+    const server = Deno.serve(options, this.#guardWorks ? guarded : handler);
     server.finished.catch((err) => this.#failed(server, err));
     return server;
   }
@@ -179,6 +168,11 @@ export class HttpServer {
     this.#draining.add(done);
   }
 
+  /** The open connections to the HTTP port (see `ConnectionSource`). */
+  #readTable(): ReturnType<ConnectionSource> {
+    return (this.#options.connections ?? readConnections)(this.#port);
+  }
+
   /** No connection table, ever: the bounds are off (said once). */
   #guardOff(): void {
     this.#guardWorks = false;
@@ -192,7 +186,7 @@ export class HttpServer {
     if (this.#inspecting || this.#stopped || !this.#guardWorks) return;
     this.#inspecting = true;
     try {
-      const connections = await (this.#options.connections ?? readConnections)(this.#port);
+      const connections = await this.#readTable();
       if (connections === null) return; // out of descriptors: look again next time
       if (connections === undefined) {
         this.#guardOff();

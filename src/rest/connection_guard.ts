@@ -39,6 +39,9 @@ export interface ConnectionEntry {
   remotePort: number;
 }
 
+/** While every connection is busy, the guard sees one request in this many (on average). */
+export const SAMPLE_EVERY = 8;
+
 /** The limits, in milliseconds and connections. */
 export interface ConnectionLimits {
   headerTimeoutMs: number;
@@ -68,6 +71,8 @@ export class ConnectionGuard {
   readonly #sampled = new Set<number>();
   /** When the guard last looked. */
   #lastLook = -Infinity;
+  /** Requests until the next sample. */
+  #countdown = 1;
 
   constructor(limits: ConnectionLimits) {
     this.#limits = limits;
@@ -84,6 +89,17 @@ export class ConnectionGuard {
    */
   get sampling(): boolean {
     return this.#sampling;
+  }
+
+  /**
+   * While sampling: whether to look at the request that just arrived (then
+   * call `sampled` with its client port). About one in `SAMPLE_EVERY`, at a
+   * random stride.
+   */
+  samplesNext(): boolean {
+    if (--this.#countdown > 0) return false;
+    this.#countdown = 1 + Math.floor(Math.random() * (2 * SAMPLE_EVERY - 1));
+    return true;
   }
 
   /** While sampling: a request arrived on the connection from `remotePort`. */

@@ -3,6 +3,7 @@ import {
   type ConnectionEntry,
   ConnectionGuard,
   parseSocketTable,
+  SAMPLE_EVERY,
 } from "../../src/rest/connection_guard.ts";
 
 const TABLE =
@@ -136,4 +137,15 @@ Deno.test("ConnectionGuard: a connection that goes quiet while sampled gets its 
   assert.equal(guard.sampling, false);
   assert.equal(guard.inspect([conn(1)], 179_000).action, "none");
   assert.deepEqual(guard.inspect([conn(1)], 181_000), { action: "rotate", open: 1, stalled: 1 });
+});
+
+Deno.test("ConnectionGuard.samplesNext() picks about one request in SAMPLE_EVERY, never in a fixed stride", () => {
+  const guard = new ConnectionGuard(LIMITS);
+  const picked: number[] = [];
+  for (let i = 0; i < 80_000; i++) if (guard.samplesNext()) picked.push(i);
+  const expected = 80_000 / SAMPLE_EVERY;
+  assert.ok(Math.abs(picked.length - expected) < expected * 0.1, `${picked.length} picked`);
+  const gaps = new Set(picked.slice(1).map((at, i) => at - picked[i]!));
+  assert.ok(gaps.size > SAMPLE_EVERY, `gaps ${[...gaps]}`);
+  assert.ok(Math.max(...gaps) < 2 * SAMPLE_EVERY, "no connection waits long for its turn");
 });
