@@ -142,3 +142,21 @@ export function fp32Input(
 ): { name: string; datatype: string; shape: number[]; data: unknown } {
   return { name, datatype: "FP32", shape, data };
 }
+
+/** Resolves with the milliseconds until the server closed `conn`, or -1 if it stays open for `ms`. */
+export async function closedWithin(conn: Deno.Conn, ms: number): Promise<number> {
+  const started = performance.now();
+  const buffer = new Uint8Array(4096);
+  const deadline = started + ms;
+  while (performance.now() < deadline) {
+    const read = await Promise.race([
+      conn.read(buffer).catch(() => null),
+      new Promise<"wait">((resolve) =>
+        setTimeout(() => resolve("wait"), deadline - performance.now())
+      ),
+    ]);
+    if (read === null) return performance.now() - started; // EOF or reset: closed
+    if (read === "wait") break;
+  }
+  return -1;
+}

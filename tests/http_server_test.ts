@@ -1,23 +1,34 @@
 import assert from "node:assert/strict";
-import { HttpServer } from "../src/http_server.ts";
+import { type ConnectionSource, HttpServer } from "../src/http_server.ts";
+import type { ConnectionLimits } from "../src/rest/connection_guard.ts";
 import { createLogger } from "../src/logging.ts";
+import { closedWithin } from "./_helpers.ts";
 
 const LIMITS = { headerTimeoutMs: 10_000, idleTimeoutMs: 60_000, maxConnections: 100 };
+
+/** A listener answering "served", logging into `lines`, with `connections` as its table. */
+function listen(
+  connections: ConnectionSource,
+  lines: string[] = [],
+  limits: ConnectionLimits = LIMITS,
+): Promise<HttpServer> {
+  return HttpServer.start({
+    host: "127.0.0.1",
+    port: 0,
+    handler: () => Promise.resolve(new Response("served")),
+    limits,
+    logger: createLogger({ write: (line) => lines.push(line) }),
+    connections,
+  });
+}
 
 Deno.test("HttpServer without a connection table: says once that the bounds are off, and serves", async () => {
   const lines: string[] = [];
   let asked = 0;
-  const server = await HttpServer.start({
-    host: "127.0.0.1",
-    port: 0,
-    handler: () => Promise.resolve(new Response("served")),
-    limits: LIMITS,
-    logger: createLogger({ write: (line) => lines.push(line) }),
-    connections: () => {
-      asked++;
-      return Promise.resolve(undefined);
-    },
-  });
+  const server = await listen(() => {
+    asked++;
+    return Promise.resolve(undefined);
+  }, lines);
   try {
     const warnings = lines.filter((line) => line.includes("No connection table"));
     assert.equal(warnings.length, 1, "said before the first request");
@@ -35,14 +46,7 @@ Deno.test("HttpServer without a connection table: says once that the bounds are 
 
 Deno.test("HttpServer with a table that is not ready yet keeps its bounds on", async () => {
   const lines: string[] = [];
-  const server = await HttpServer.start({
-    host: "127.0.0.1",
-    port: 0,
-    handler: () => Promise.resolve(new Response("served")),
-    limits: LIMITS,
-    logger: createLogger({ write: (line) => lines.push(line) }),
-    connections: () => Promise.resolve(null), // a launcher that has sent nothing yet
-  });
+  const server = await listen(() => Promise.resolve(null), lines); // a launcher that has sent nothing yet
   try {
     const response = await fetch(`http://127.0.0.1:${server.port}/`);
     assert.equal(await response.text(), "served");
@@ -70,29 +74,15 @@ async function busy(conn: Deno.Conn, until: number): Promise<number> {
   return answered;
 }
 
-/** Milliseconds until the server closes `conn`, or -1 if it stays open for `ms`. */
-async function closedAfter(conn: Deno.Conn, ms: number): Promise<number> {
-  const started = performance.now();
-  const timeout = new Promise<"open">((resolve) => setTimeout(() => resolve("open"), ms));
-  const read = await Promise.race([conn.read(new Uint8Array(64)).catch(() => null), timeout]);
-  return read === "open" ? -1 : performance.now() - started;
-}
-
 Deno.test("HttpServer: connections busy long enough to be sampled still close after idle_timeout once quiet", async () => {
   const conns: Deno.Conn[] = [];
-  const server = await HttpServer.start({
-    host: "127.0.0.1",
-    port: 0,
-    handler: () => Promise.resolve(new Response("served")),
-    limits: { ...LIMITS, idleTimeoutMs: 1_500 },
-    logger: createLogger({ write: () => {} }),
-    // Exactly the test's connections, so every one of them is busy during the load.
-    connections: () =>
-      Promise.resolve(conns.map((c) => {
-        const port = (c.localAddr as Deno.NetAddr).port;
-        return { key: `client:${port}`, remotePort: port };
-      })),
-  });
+  // Exactly the test's connections, so every one of them is busy during the load.
+  const table: ConnectionSource = () =>
+    Promise.resolve(conns.map((c) => {
+      const port = (c.localAddr as Deno.NetAddr).port;
+      return { key: `client:${port}`, remotePort: port };
+    }));
+  const server = await listen(table, [], { ...LIMITS, idleTimeoutMs: 1_500 });
   try {
     for (let i = 0; i < 3; i++) {
       conns.push(await Deno.connect({ hostname: "127.0.0.1", port: server.port }));
@@ -101,7 +91,7 @@ Deno.test("HttpServer: connections busy long enough to be sampled still close af
     const until = performance.now() + 3_200;
     const answered = await Promise.all(conns.map((c) => busy(c, until)));
     assert.ok(answered.every((n) => n > 100), `answered ${answered}`);
-    const closed = await Promise.all(conns.map((c) => closedAfter(c, 6_000)));
+    const closed = await Promise.all(conns.map((c) => closedWithin(c, 6_000)));
     // Not before idle_timeout from their last request (a stale sample would close them at the
     // next look), and within a few looks after it.
     for (const ms of closed) assert.ok(ms >= 1_200 && ms < 6_000, `closed after ${closed} ms`);

@@ -6,29 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { RUNTIMES, startServer, withTmpDir, writeModel } from "../_helpers.ts";
-import { fixture } from "../_helpers.ts";
+import { closedWithin, fixture } from "../_helpers.ts";
 import { startCli } from "../_cli.ts";
 
 const encoder = new TextEncoder();
 const HALF_REQUEST = encoder.encode("POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\n");
-
-/** Resolves with the milliseconds until the server closed `conn`, or -1 if it stays open for `ms`. */
-async function closedWithin(conn: Deno.Conn, ms: number): Promise<number> {
-  const started = performance.now();
-  const buffer = new Uint8Array(4096);
-  const deadline = started + ms;
-  while (performance.now() < deadline) {
-    const read = await Promise.race([
-      conn.read(buffer).catch(() => null),
-      new Promise<"wait">((resolve) =>
-        setTimeout(() => resolve("wait"), deadline - performance.now())
-      ),
-    ]);
-    if (read === null) return performance.now() - started; // EOF or reset: closed
-    if (read === "wait") break;
-  }
-  return -1;
-}
 
 async function connect(port: number): Promise<Deno.Conn> {
   return await Deno.connect({ hostname: "127.0.0.1", port });

@@ -99,13 +99,19 @@ Deno.test("ConnectionGuard samples while every connection is busy, and counts ex
   assert.equal(guard.sampling, false, "connection 2 is still quiet");
 });
 
-Deno.test("ConnectionGuard: a new connection that sends nothing while sampling gets its header timeout", () => {
+/** A guard that saw connection 1 send a request within its first second, so samples from 1 s on. */
+function samplingGuard(): ConnectionGuard {
   const guard = new ConnectionGuard(LIMITS);
   guard.inspect([conn(1)], 0);
   guard.begin(1, 500);
   guard.end(1, 510);
   guard.inspect([conn(1)], 1_000);
   assert.equal(guard.sampling, true);
+  return guard;
+}
+
+Deno.test("ConnectionGuard: a new connection that sends nothing while sampling gets its header timeout", () => {
+  const guard = samplingGuard();
   guard.sampled(1);
   // A slow client connects and never finishes its headers.
   assert.equal(guard.inspect([conn(1), conn(3)], 2_000).action, "none");
@@ -121,11 +127,7 @@ Deno.test("ConnectionGuard: a new connection that sends nothing while sampling g
 });
 
 Deno.test("ConnectionGuard: a connection that goes quiet while sampled gets its idle timeout from its last sample", () => {
-  const guard = new ConnectionGuard(LIMITS);
-  guard.inspect([conn(1)], 0);
-  guard.begin(1, 500);
-  guard.end(1, 510);
-  guard.inspect([conn(1)], 1_000);
+  const guard = samplingGuard();
   // Sampled busily for two minutes: longer than idle_timeout since its last exact count.
   for (let t = 2_000; t <= 120_000; t += 1_000) {
     guard.sampled(1);
