@@ -89,11 +89,16 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
   };
 }
 
-/** CPU seconds of a process and, recursively, of its live children. */
+/**
+ * CPU seconds of a process, of the children it has reaped (a launcher's
+ * `cat` of the socket table each second), and, recursively, of its live
+ * children.
+ */
 async function treeCpuSeconds(pid: number): Promise<number> {
   const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  let seconds = (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
+  // utime, stime, cutime, cstime; USER_HZ is 100 on Linux.
+  let seconds = fields.slice(11, 15).reduce((sum, ticks) => sum + Number(ticks), 0) / 100;
   const children = await Deno.readTextFile(`/proc/${pid}/task/${pid}/children`).catch(() => "");
   for (const child of children.trim().split(" ").filter((c) => c !== "")) {
     seconds += await treeCpuSeconds(Number(child)).catch(() => 0);
