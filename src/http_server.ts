@@ -40,6 +40,12 @@ export interface HttpServerOptions {
 const INSPECT_INTERVAL_MS = 1000;
 /** How long to wait before binding again after the process ran out of file descriptors. */
 const REBIND_DELAY_MS = 250;
+/**
+ * How long a listener bound again must stay up before the outage counts as
+ * over: descriptors still short stop it again within moments, and that is
+ * the same outage (said once), not a new one.
+ */
+const RECOVERED_AFTER_MS = 1000;
 
 /** A REST listener that survives stalled clients and file descriptor exhaustion. */
 export class HttpServer {
@@ -152,9 +158,14 @@ export class HttpServer {
   #rebind(): void {
     if (this.#stopped || this.#current !== undefined) return;
     try {
-      this.#current = this.#bind();
-      this.#exhausted = false;
-      this.#options.logger.info(`HTTP listener on ${this.#address()} is accepting again`);
+      const server = this.#bind();
+      this.#current = server;
+      const recovered = setTimeout(() => {
+        if (this.#stopped || this.#current !== server || !this.#exhausted) return;
+        this.#exhausted = false;
+        this.#options.logger.info(`HTTP listener on ${this.#address()} is accepting again`);
+      }, RECOVERED_AFTER_MS);
+      Deno.unrefTimer(recovered); // a stopping server need not wait for it
     } catch {
       setTimeout(() => this.#rebind(), REBIND_DELAY_MS);
     }
