@@ -14,7 +14,7 @@
  */
 
 import { CancelledError, DeadlineExceededError, ServerError } from "../errors.ts";
-import type { TraceSpan } from "../metrics/recorder.ts";
+import type { ModelMeter, TraceSpan } from "../metrics/recorder.ts";
 
 /** What a transport hands the data plane with each call. */
 export interface CallContext {
@@ -45,6 +45,11 @@ export interface CallContext {
    * without a clock reading of its own.
    */
   answeredAt?: number;
+  /**
+   * Set by the data plane with `answeredAt`: the answering model's meter,
+   * where the transport reports its encoding time.
+   */
+  meter?: ModelMeter;
 }
 
 /** A signal that never aborts, for calls with neither a timeout nor a shutdown to watch. */

@@ -14,6 +14,7 @@ import { messageOf, ModelNotFoundError } from "../errors.ts";
 import {
   type MetricsRecorder,
   type ModelKey,
+  type ModelMeter,
   type ModelStatistics,
   NO_METRICS,
   type Tracer,
@@ -61,6 +62,12 @@ export class DataPlane {
   readonly #metrics: MetricsRecorder;
   readonly #tracer: Tracer | undefined;
   readonly #running: RunningCalls;
+  /**
+   * Each model instance's meter, asked for once: the registry knows nothing
+   * of metrics, and one lookup by identity per call replaces a name and
+   * version lookup per report. A reload is a new instance with the same series.
+   */
+  readonly #meters = new WeakMap<Model, ModelMeter>();
 
   constructor(options: DataPlaneOptions) {
     this.#options = options;
@@ -150,10 +157,10 @@ export class DataPlane {
     } finally {
       context.clear();
       const ended = performance.now();
+      const meter = this.#meterOf(model);
       call.answeredAt = ended;
-      this.#metrics.inferred({
-        model: model.name,
-        version: model.version ?? "",
+      call.meter = meter;
+      meter.inferred({
         ok,
         received: call.receivedAt ?? started,
         started,
@@ -184,6 +191,15 @@ export class DataPlane {
     }
     const keys: ModelKey[] = ready.map((s) => ({ name: s.name, version: s.version }));
     return this.#metrics.statistics(keys);
+  }
+
+  #meterOf(model: Model): ModelMeter {
+    let meter = this.#meters.get(model);
+    if (meter === undefined) {
+      meter = this.#metrics.model({ name: model.name, version: model.version ?? "" });
+      this.#meters.set(model, meter);
+    }
+    return meter;
   }
 
   #modelSpan(call: CallContext, model: Model, id: string | undefined): TraceSpan {
@@ -245,9 +261,7 @@ export class DataPlane {
       handle.release();
       // One observation per stream, as MLServer counts a stream once.
       const ended = performance.now();
-      this.#metrics.inferred({
-        model: handle.model.name,
-        version: handle.model.version ?? "",
+      this.#meterOf(handle.model).inferred({
         ok,
         received: call.receivedAt ?? started,
         started,

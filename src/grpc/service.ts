@@ -81,13 +81,10 @@ export function inferenceHandlers(
       observed.requestId = request.id;
       const trailer = trailerOf(response.parameters?.headers);
       const body = encodeModelInferResponse(response, raw);
-      if (metrics !== undefined) {
+      if (metrics !== undefined && context.meter !== undefined) {
         const now = performance.now();
         observed.finishedAt = now;
-        metrics.encoded(
-          { name: response.model_name, version: response.model_version ?? "" },
-          now - (context.answeredAt ?? now),
-        );
+        context.meter.encoded(now - (context.answeredAt ?? now));
       }
       return trailer === undefined ? { body } : { body, trailer };
     },

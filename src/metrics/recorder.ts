@@ -17,12 +17,8 @@
 /** The kinds of gRPC calls, as `grpc_type` labels them. */
 export type GrpcCallType = "unary" | "bidi_stream";
 
-/** One inference as the data plane saw it; times are `performance.now()` ms. */
+/** One inference of a model as the data plane saw it; times are `performance.now()` ms. */
 export interface InferObservation {
-  /** The model's name (not the alias a client may have sent). */
-  readonly model: string;
-  /** The model's version, "" when it has none. */
-  readonly version: string;
   readonly ok: boolean;
   /** When the transport received the call (its reading and decoding come before `started`). */
   readonly received: number;
@@ -96,10 +92,13 @@ export interface MetricsRecorder {
     code: string,
     seconds: number,
   ): void;
-  /** One inference finished (or failed). */
-  inferred(observation: InferObservation): void;
-  /** The transport spent `ms` encoding an inference's answer (see `CallContext.answeredAt`). */
-  encoded(model: ModelKey, ms: number): void;
+  /**
+   * The meter of one model version, its series created at zero on first
+   * ask. The data plane asks once per model instance and hands it to the
+   * transport with each answer, so a call reports without any lookup, and
+   * to the model's own series whatever names the answer carries.
+   */
+  model(model: ModelKey): ModelMeter;
   /** A request joined a model's batch queue, which then held `size` requests. */
   batchQueued(model: ModelKey, size: number): void;
   /** A request was dispatched to a worker with `size` messages in flight. */
@@ -108,6 +107,14 @@ export interface MetricsRecorder {
   modelAdded(model: ModelKey): void;
   /** Triton statistics of the given models, in that order. */
   statistics(models: readonly ModelKey[]): ModelStatistics[];
+}
+
+/** What one model version reports on each call. */
+export interface ModelMeter {
+  /** One inference finished (or failed). */
+  inferred(observation: InferObservation): void;
+  /** The transport spent `ms` encoding an inference's answer (see `CallContext.answeredAt`). */
+  encoded(ms: number): void;
 }
 
 /** Attribute values a span may carry. */
@@ -166,6 +173,9 @@ export function emptyStatistics(model: ModelKey): ModelStatistics {
 
 const NOTHING = (): void => {};
 
+/** A meter that records nothing. */
+export const NO_METER: ModelMeter = Object.freeze({ inferred: NOTHING, encoded: NOTHING });
+
 /** A recorder that records nothing (tests, library use). */
 export const NO_METRICS: MetricsRecorder = Object.freeze({
   transport: false,
@@ -174,8 +184,7 @@ export const NO_METRICS: MetricsRecorder = Object.freeze({
   grpcStarted: NOTHING,
   grpcMessage: NOTHING,
   grpcFinished: NOTHING,
-  inferred: NOTHING,
-  encoded: NOTHING,
+  model: () => NO_METER,
   batchQueued: NOTHING,
   parallelQueued: NOTHING,
   modelAdded: NOTHING,

@@ -19,6 +19,7 @@ import type {
   InferObservation,
   MetricsRecorder,
   ModelKey,
+  ModelMeter,
   ModelStatistics,
 } from "./recorder.ts";
 import { registerProcessMetrics } from "./process.ts";
@@ -38,12 +39,35 @@ const APP = "mlserver";
 const MODEL_LABELS = ["model_name", "model_version"] as const;
 const GRPC_LABELS = ["grpc_type", "grpc_service", "grpc_method"] as const;
 
-/** What one model version updates on each call, kept together for one lookup. */
-interface ModelRecord {
-  readonly success: { n: number };
-  readonly failure: { n: number };
-  readonly duration: HistogramSeries;
+/** The series of one model version: what its meter updates on each call. */
+class ModelSeries implements ModelMeter {
   readonly stats: ModelStatisticsAccumulator;
+  readonly #success: { n: number };
+  readonly #failure: { n: number };
+  readonly #durations: HistogramFamily;
+  readonly #duration: HistogramSeries;
+
+  constructor(
+    model: ModelKey,
+    families: { success: CounterFamily; failure: CounterFamily; duration: HistogramFamily },
+  ) {
+    const key = model.name + SEPARATOR + model.version;
+    this.#success = families.success.at(key);
+    this.#failure = families.failure.at(key);
+    this.#durations = families.duration;
+    this.#duration = families.duration.at(key);
+    this.stats = new ModelStatisticsAccumulator(model);
+  }
+
+  inferred(o: InferObservation): void {
+    (o.ok ? this.#success : this.#failure).n++;
+    this.#durations.record(this.#duration, (o.ended - o.started) / 1000);
+    this.stats.add(o);
+  }
+
+  encoded(ms: number): void {
+    this.stats.encoded(ms);
+  }
 }
 
 /** The series one gRPC method updates, kept together for one lookup. */
@@ -78,7 +102,7 @@ export class PrometheusMetrics implements MetricsRecorder {
   /** Where runtimes' `register()` and `log()` go. */
   readonly custom: CustomMetrics;
   readonly transport: boolean;
-  readonly #models = new Map<string, Map<string, ModelRecord>>();
+  readonly #models = new Map<string, Map<string, ModelSeries>>();
   readonly #restSeries = new Map<
     string,
     Map<string, Map<number, { total: { n: number }; duration: HistogramSeries }>>
@@ -289,15 +313,8 @@ export class PrometheusMetrics implements MetricsRecorder {
     return record;
   }
 
-  inferred(o: InferObservation): void {
-    const record = this.#record(o.model, o.version);
-    (o.ok ? record.success : record.failure).n++;
-    this.#model.duration.record(record.duration, (o.ended - o.started) / 1000);
-    record.stats.add(o);
-  }
-
-  encoded(model: ModelKey, ms: number): void {
-    this.#record(model.name, model.version).stats.encoded(ms);
+  model(model: ModelKey): ModelMeter {
+    return this.#series(model.name, model.version);
   }
 
   batchQueued(model: ModelKey, size: number): void {
@@ -309,30 +326,22 @@ export class PrometheusMetrics implements MetricsRecorder {
   }
 
   modelAdded(model: ModelKey): void {
-    this.#record(model.name, model.version);
+    this.#series(model.name, model.version);
     this.#model.batchQueue.at(model.name + SEPARATOR + model.version);
   }
 
   statistics(models: readonly ModelKey[]): ModelStatistics[] {
-    return models.map((m) => this.#record(m.name, m.version).stats.snapshot());
+    return models.map((m) => this.#series(m.name, m.version).stats.snapshot());
   }
 
-  #record(name: string, version: string): ModelRecord {
-    // By name, then version: the model's own strings, whose hashes V8 keeps.
+  #series(name: string, version: string): ModelSeries {
     let versions = this.#models.get(name);
     if (versions === undefined) this.#models.set(name, versions = new Map());
-    let record = versions.get(version);
-    if (record === undefined) {
-      const key = name + SEPARATOR + version;
-      const model = this.#model;
-      record = {
-        success: model.success.at(key),
-        failure: model.failure.at(key),
-        duration: model.duration.at(key),
-        stats: new ModelStatisticsAccumulator({ name, version }),
-      };
-      versions.set(version, record);
+    let series = versions.get(version);
+    if (series === undefined) {
+      series = new ModelSeries({ name, version }, this.#model);
+      versions.set(version, series);
     }
-    return record;
+    return series;
   }
 }

@@ -19,6 +19,8 @@ import {
 } from "./recorder.ts";
 
 const NS_PER_MS = 1e6;
+/** Read once: the getter checks its receiver on every call, and the origin never changes. */
+const TIME_ORIGIN = performance.timeOrigin;
 
 interface BatchAccumulator {
   input: StatisticDuration;
@@ -30,8 +32,9 @@ interface BatchAccumulator {
 export class ModelStatisticsAccumulator {
   readonly #stats: ModelStatistics;
   readonly #batches = new Map<number, BatchAccumulator>();
-  /** Batch size of the last success, to which the encoding time that follows it is added. */
-  #lastBatch = 1;
+  /** The batch of the last success, to which the encoding time that follows it is added. */
+  #last: BatchAccumulator | undefined;
+  #lastSize = 0;
 
   constructor(model: ModelKey) {
     this.#stats = emptyStatistics(model);
@@ -41,7 +44,7 @@ export class ModelStatisticsAccumulator {
   add(o: InferObservation): void {
     const stats = this.#stats;
     const inference = stats.inference_stats;
-    stats.last_inference = Math.round(performance.timeOrigin + o.ended);
+    stats.last_inference = Math.round(TIME_ORIGIN + o.ended);
     const total = (o.ended - o.received) * NS_PER_MS;
     if (!o.ok) {
       add(inference.fail, total);
@@ -58,13 +61,12 @@ export class ModelStatisticsAccumulator {
     const batch = this.#batch(o.batchSize);
     add(batch.input, input);
     add(batch.infer, infer);
-    this.#lastBatch = o.batchSize;
   }
 
   /** Adds the time the transport spent encoding an answer. */
   encoded(ms: number): void {
     add(this.#stats.inference_stats.compute_output, ms * NS_PER_MS);
-    add(this.#batch(this.#lastBatch).output, ms * NS_PER_MS);
+    add((this.#last ?? this.#batch(1)).output, ms * NS_PER_MS);
   }
 
   /** A copy of the statistics, durations rounded to whole nanoseconds. */
@@ -82,7 +84,9 @@ export class ModelStatisticsAccumulator {
     return stats;
   }
 
+  /** The accumulator of a batch size, kept as the last one (most calls repeat the size). */
   #batch(size: number): BatchAccumulator {
+    if (size === this.#lastSize && this.#last !== undefined) return this.#last;
     let batch = this.#batches.get(size);
     if (batch === undefined) {
       batch = {
@@ -92,6 +96,8 @@ export class ModelStatisticsAccumulator {
       };
       this.#batches.set(size, batch);
     }
+    this.#last = batch;
+    this.#lastSize = size;
     return batch;
   }
 }

@@ -54,15 +54,11 @@ async function infer(context: Context): Promise<Response> {
   const response = await context.deps.dataplane.infer(inference.request, call);
   context.requestId = inference.request.id;
   const written = writeInferenceResponse(response, inference, context.options);
-  const metrics = context.deps.metrics;
-  if (metrics === undefined) return written;
+  if (context.deps.metrics === undefined || call.meter === undefined) return written;
   // One clock reading: the encoding's end is also the request's (see app.ts).
   const now = performance.now();
   context.finishedAt = now;
-  metrics.encoded(
-    { name: response.model_name, version: response.model_version ?? "" },
-    now - (call.answeredAt ?? now),
-  );
+  call.meter.encoded(now - (call.answeredAt ?? now));
   return written;
 }
 

@@ -3,9 +3,13 @@
  * (wrapped as the server wraps them), called as REST and gRPC call it.
  */
 import assert from "node:assert/strict";
+import type { CallContext } from "../../src/dataplane/call.ts";
 import { DataPlane } from "../../src/dataplane/dataplane.ts";
 import { CancelledError, DeadlineExceededError, UnimplementedError } from "../../src/errors.ts";
 import { silentLogger } from "../../src/logging.ts";
+import type { MetricsRecorder } from "../../src/metrics/recorder.ts";
+import { PrometheusMetrics } from "../../src/metrics/registry.ts";
+import { parseExposition } from "../_metrics.ts";
 import type { InferenceRequest, InferenceResponse } from "../../src/protocol/types.ts";
 import { ModelRegistry } from "../../src/registry/model_registry.ts";
 import { ConcurrencyLimitedModel } from "../../src/runtime/concurrency.ts";
@@ -60,6 +64,13 @@ class Probe extends MLModel {
   }
 }
 
+/** Answers naming a version of its own, as a runtime may. */
+class OwnVersion extends MLModel {
+  predict(): Promise<InferenceResponse> {
+    return Promise.resolve({ model_name: this.name, model_version: "runtime-says", outputs: [] });
+  }
+}
+
 class NoStream extends MLModel {
   predict(): Promise<InferenceResponse> {
     return Promise.resolve({ model_name: this.name, outputs: [] });
@@ -72,6 +83,7 @@ async function dataPlaneWith(
     build: (settings: ModelSettings) => Model;
   }[],
   inferenceTimeout: number | null = null,
+  metrics?: MetricsRecorder,
 ) {
   const builders = new Map(models.map((m) => [m.settings.name, m.build]));
   const registry = new ModelRegistry({
@@ -97,6 +109,7 @@ async function dataPlaneWith(
     registry,
     readiness: { ready: true },
     logger: silentLogger,
+    ...(metrics === undefined ? {} : { metrics }),
   });
   return { dataplane, registry };
 }
@@ -248,4 +261,26 @@ Deno.test("DataPlane.inferStream() gives every request and response the first re
     const stream = dataplane.inferStream(requests([undefined]), { name: "n" });
     await assert.rejects(stream.next(), UnimplementedError);
   });
+});
+
+Deno.test("DataPlane.infer() reports to the model's own series, whatever version its answer names", async () => {
+  const metrics = new PrometheusMetrics({ processMetrics: false });
+  const { dataplane } = await dataPlaneWith(
+    [{ settings: { name: "own", parameters: { version: "v1" } }, build: (s) => new OwnVersion(s) }],
+    null,
+    metrics,
+  );
+  const call: CallContext = { name: "own" };
+  const response = await dataplane.infer({ inputs: [] }, call);
+  assert.equal(response.model_version, "runtime-says");
+  // The transport reports its encoding to the meter the data plane handed it.
+  assert.ok(call.meter !== undefined && call.answeredAt !== undefined);
+  call.meter.encoded(0.25);
+  const [stats] = dataplane.modelStatistics("own", "v1");
+  assert.equal(stats!.inference_stats.success.count, 1);
+  assert.deepEqual(stats!.inference_stats.compute_output, { count: 1, ns: 0.25e6 });
+  const versions = parseExposition(await metrics.scrape())
+    .filter((s) => s.name === "model_infer_request_success_total")
+    .map((s) => s.labels.model_version);
+  assert.deepEqual(versions, ["v1"]);
 });

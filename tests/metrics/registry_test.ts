@@ -5,9 +5,7 @@ import { parseExposition, sampleValue } from "../_metrics.ts";
 Deno.test("PrometheusMetrics histograms export cumulative buckets, sum and count", async () => {
   const metrics = new PrometheusMetrics({ processMetrics: false });
   const start = performance.now();
-  metrics.inferred({
-    model: "m",
-    version: "1",
+  metrics.model({ name: "m", version: "1" }).inferred({
     ok: true,
     received: start - 3,
     started: start,
@@ -15,9 +13,7 @@ Deno.test("PrometheusMetrics histograms export cumulative buckets, sum and count
     ended: start + 7, // 0.007 s: the 0.01 bucket and up
     batchSize: 1,
   });
-  metrics.inferred({
-    model: "m",
-    version: "1",
+  metrics.model({ name: "m", version: "1" }).inferred({
     ok: false,
     received: start,
     started: start,
@@ -53,9 +49,8 @@ Deno.test("PrometheusMetrics.modelAdded() exports a model's series at zero befor
 
 Deno.test("PrometheusMetrics statistics: queue, input, infer and output times from the observations", () => {
   const metrics = new PrometheusMetrics({ processMetrics: false });
-  metrics.inferred({
-    model: "b",
-    version: "",
+  const meter = metrics.model({ name: "b", version: "" });
+  meter.inferred({
     ok: true,
     received: 100,
     started: 101, // 1 ms decoding
@@ -63,7 +58,7 @@ Deno.test("PrometheusMetrics statistics: queue, input, infer and output times fr
     ended: 110, // 6 ms in the runtime
     batchSize: 8,
   });
-  metrics.encoded({ name: "b", version: "" }, 0.5);
+  meter.encoded(0.5);
   const [stats] = metrics.statistics([{ name: "b", version: "" }]);
   const s = stats!.inference_stats;
   assert.deepEqual(s.success, { count: 1, ns: 10e6 });
