@@ -62,12 +62,6 @@ export class DataPlane {
   readonly #metrics: MetricsRecorder;
   readonly #tracer: Tracer | undefined;
   readonly #running: RunningCalls;
-  /**
-   * Each model instance's meter, asked for once: the registry knows nothing
-   * of metrics, and one lookup by identity per call replaces a name and
-   * version lookup per report. A reload is a new instance with the same series.
-   */
-  readonly #meters = new WeakMap<Model, ModelMeter>();
 
   constructor(options: DataPlaneOptions) {
     this.#options = options;
@@ -193,13 +187,9 @@ export class DataPlane {
     return this.#metrics.statistics(keys);
   }
 
+  /** The model's own series (not those of the names its answer may carry). */
   #meterOf(model: Model): ModelMeter {
-    let meter = this.#meters.get(model);
-    if (meter === undefined) {
-      meter = this.#metrics.model({ name: model.name, version: model.version ?? "" });
-      this.#meters.set(model, meter);
-    }
-    return meter;
+    return this.#metrics.model({ name: model.name, version: model.version ?? "" });
   }
 
   #modelSpan(call: CallContext, model: Model, id: string | undefined): TraceSpan {

@@ -56,10 +56,7 @@ export interface GrpcService {
 }
 
 /** The data-plane RPCs of `inference.GRPCInferenceService`, by name. */
-export function inferenceHandlers(
-  dataplane: DataPlaneApi,
-  metrics?: MetricsRecorder,
-): Record<string, UnaryHandler> {
+export function inferenceHandlers(dataplane: DataPlaneApi): Record<string, UnaryHandler> {
   return {
     ServerLive: () => ({ body: encodeBoolResponse(dataplane.live()) }),
     ServerReady: () => ({ body: encodeBoolResponse(dataplane.ready()) }),
@@ -81,10 +78,11 @@ export function inferenceHandlers(
       observed.requestId = request.id;
       const trailer = trailerOf(response.parameters?.headers);
       const body = encodeModelInferResponse(response, raw);
-      if (metrics !== undefined && context.meter !== undefined) {
+      const meter = context.meter;
+      if (meter !== undefined) {
         const now = performance.now();
         observed.finishedAt = now;
-        context.meter.encoded(now - (context.answeredAt ?? now));
+        meter.encoded(now - (context.answeredAt ?? now));
       }
       return trailer === undefined ? { body } : { body, trailer };
     },
@@ -152,7 +150,7 @@ export function inferenceService(deps: GrpcDeps): GrpcService {
   const log = logger.child("grpc");
   const observer = observerOf(name, deps);
   const handlers = {
-    ...inferenceHandlers(dataplane, deps.metrics),
+    ...inferenceHandlers(dataplane),
     ...repositoryHandlers(repository),
   };
   const { definition, implementation } = unaryMethods(name, handlers, { log, observer });

@@ -94,9 +94,9 @@ export interface MetricsRecorder {
   ): void;
   /**
    * The meter of one model version, its series created at zero on first
-   * ask. The data plane asks once per model instance and hands it to the
-   * transport with each answer, so a call reports without any lookup, and
-   * to the model's own series whatever names the answer carries.
+   * ask. The data plane asks for the answering model's and hands it to the
+   * transport with the answer, so the encoding time lands in the model's own
+   * series whatever names the answer carries.
    */
   model(model: ModelKey): ModelMeter;
   /** A request joined a model's batch queue, which then held `size` requests. */
@@ -174,7 +174,7 @@ export function emptyStatistics(model: ModelKey): ModelStatistics {
 const NOTHING = (): void => {};
 
 /** A meter that records nothing. */
-export const NO_METER: ModelMeter = Object.freeze({ inferred: NOTHING, encoded: NOTHING });
+const NO_METER: ModelMeter = Object.freeze({ inferred: NOTHING, encoded: NOTHING });
 
 /** A recorder that records nothing (tests, library use). */
 export const NO_METRICS: MetricsRecorder = Object.freeze({

@@ -34,7 +34,6 @@ export class ModelStatisticsAccumulator {
   readonly #batches = new Map<number, BatchAccumulator>();
   /** The batch of the last success, to which the encoding time that follows it is added. */
   #last: BatchAccumulator | undefined;
-  #lastSize = 0;
 
   constructor(model: ModelKey) {
     this.#stats = emptyStatistics(model);
@@ -61,6 +60,7 @@ export class ModelStatisticsAccumulator {
     const batch = this.#batch(o.batchSize);
     add(batch.input, input);
     add(batch.infer, infer);
+    this.#last = batch;
   }
 
   /** Adds the time the transport spent encoding an answer. */
@@ -84,9 +84,7 @@ export class ModelStatisticsAccumulator {
     return stats;
   }
 
-  /** The accumulator of a batch size, kept as the last one (most calls repeat the size). */
   #batch(size: number): BatchAccumulator {
-    if (size === this.#lastSize && this.#last !== undefined) return this.#last;
     let batch = this.#batches.get(size);
     if (batch === undefined) {
       batch = {
@@ -96,8 +94,6 @@ export class ModelStatisticsAccumulator {
       };
       this.#batches.set(size, batch);
     }
-    this.#last = batch;
-    this.#lastSize = size;
     return batch;
   }
 }

@@ -54,11 +54,12 @@ async function infer(context: Context): Promise<Response> {
   const response = await context.deps.dataplane.infer(inference.request, call);
   context.requestId = inference.request.id;
   const written = writeInferenceResponse(response, inference, context.options);
-  if (context.deps.metrics === undefined || call.meter === undefined) return written;
+  const meter = call.meter;
+  if (meter === undefined) return written;
   // One clock reading: the encoding's end is also the request's (see app.ts).
   const now = performance.now();
   context.finishedAt = now;
-  call.meter.encoded(now - (call.answeredAt ?? now));
+  meter.encoded(now - (call.answeredAt ?? now));
   return written;
 }
 

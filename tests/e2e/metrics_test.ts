@@ -193,6 +193,35 @@ Deno.test("/metrics on both ports counts every REST and gRPC call on two models,
   }
 });
 
+Deno.test("an answer naming another version still counts, encoding included, in its model's own series (REST and gRPC)", async () => {
+  await using dir = await withTmpDir();
+  await writeModel(dir.path, "own", {
+    name: "own",
+    implementation: OBSERVED,
+    parameters: { version: "1", extra: { answer_version: "runtime-says" } },
+  });
+  await using srv = await startServer(dir.path);
+  const client = inferenceClient(srv.server.grpcPort);
+  try {
+    const rest = await postJson(`${srv.url}/v2/models/own/infer`, restInput([1]));
+    assert.equal(rest.status, 200);
+    assert.equal(rest.body.model_version, "runtime-says");
+    const grpc = await call(client, "ModelInfer", grpcRequest("own", [2]));
+    assert.equal(grpc.response?.model_version, "runtime-says");
+    const { samples } = await scrape(`${srv.url}/metrics`);
+    const versions = samples.filter((s) =>
+      s.name === "model_infer_request_success_total" && s.labels.model_name === "own"
+    ).map((s) => [s.labels.model_version, s.value]);
+    assert.deepEqual(versions, [["1", 2]]);
+    const [own] = (await fetch(`${srv.url}/v2/models/own/stats`).then((r) => r.json())).model_stats;
+    assert.equal(own.version, "1");
+    assert.equal(own.inference_stats.compute_output.count, 2);
+    assert.equal(own.batch_stats[0].compute_output.count, 2);
+  } finally {
+    client.close();
+  }
+});
+
 Deno.test("metrics_endpoint null turns the exposition off on both ports; statistics stay", async () => {
   await using dir = await withTmpDir();
   await writeModel(dir.path, "alpha", { name: "alpha", implementation: OBSERVED });
